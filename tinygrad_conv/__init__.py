@@ -1,0 +1,38 @@
+"""tinygrad_conv: a small, exact NumPy autograd framework for teaching backpropagation through CNNs."""
+from .engine import (PRIMITIVES, Node, Primitive, Tensor, backward, detect_anomaly, enable_grad,
+                     is_grad_enabled, no_grad, primitive, set_grad_enabled, toposort)
+from .functional import cat, stack
+from .gradcheck import GradcheckError, gradcheck
+from . import functional, ops
+
+import numpy as _np
+
+float32, float64, int64 = _np.float32, _np.float64, _np.int64
+
+
+def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
+    """Same as Tensor(data, requires_grad, dtype), the PyTorch spelling."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def zeros(*shape, dtype=_np.float32, requires_grad: bool = False) -> Tensor:
+    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    return Tensor(_np.zeros(shape, dtype=dtype), requires_grad=requires_grad)
+
+
+def ones(*shape, dtype=_np.float32, requires_grad: bool = False) -> Tensor:
+    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    return Tensor(_np.ones(shape, dtype=dtype), requires_grad=requires_grad)
+
+
+def __getattr__(name):
+    if name == "viz":                              # drawing needs graphviz: import it on first use
+        import importlib
+        return importlib.import_module(".viz", __name__)
+    raise AttributeError(f"module 'tinygrad_conv' has no attribute {name!r}")
+
+
+__all__ = ["Tensor", "tensor", "zeros", "ones", "no_grad", "enable_grad", "set_grad_enabled",
+           "is_grad_enabled", "detect_anomaly", "backward", "toposort", "primitive", "Primitive",
+           "Node", "PRIMITIVES", "gradcheck", "GradcheckError", "cat", "stack", "functional",
+           "ops", "float32", "float64", "int64"]

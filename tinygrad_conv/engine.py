@@ -1,0 +1,529 @@
+"""The autograd engine: Tensor, the primitive registry, and the backward pass.
+
+A primitive is a NumPy forward joined to a hand-derived vector-Jacobian product (VJP). Calling a
+primitive on Tensors runs the forward and, when a gradient is wanted, records a `Node` on the result:
+which primitive made it, from which parents, with which static parameters. `backward` walks those
+nodes from the output back to the leaves, asking each primitive's VJP for the gradient of its inputs.
+
+VJPs are written with the framework's own primitives, so the backward pass can itself be recorded
+(`create_graph=True`), which gives higher-order gradients and a drawable gradient graph.
+"""
+from __future__ import annotations
+
+import functools
+import traceback
+from typing import Any, Callable
+
+import numpy as np
+
+# ----------------------------------------------------------------------------------------------
+# Global modes: gradient recording and anomaly detection
+
+
+class _State:
+    grad_enabled = True
+    anomaly = False
+    module_path: tuple = ()     # names of the nn.Module calls we are inside, outermost first
+
+
+STATE = _State()
+
+
+class set_grad_enabled:
+    """Context manager (and decorator) that turns graph recording on or off, like torch.set_grad_enabled."""
+
+    def __init__(self, mode: bool = True):
+        self.mode = bool(mode)
+        self.prev = STATE.grad_enabled
+        STATE.grad_enabled = self.mode   # also works as a plain function call, as in PyTorch
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        STATE.grad_enabled = self.prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)(self.mode):
+                return fn(*args, **kwargs)
+        STATE.grad_enabled = self.prev    # using it as a decorator must not change the mode
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """`with no_grad():` records nothing: results have no node and requires_grad=False. Also a decorator."""
+
+    def __init__(self):
+        super().__init__(False)
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return fn(*args, **kwargs)
+        STATE.grad_enabled = self.prev
+        return wrapper
+
+
+class enable_grad(set_grad_enabled):
+    """`with enable_grad():` records again inside a no_grad block. Also a decorator."""
+
+    def __init__(self):
+        super().__init__(True)
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with enable_grad():
+                return fn(*args, **kwargs)
+        STATE.grad_enabled = self.prev
+        return wrapper
+
+
+def is_grad_enabled() -> bool:
+    return STATE.grad_enabled
+
+
+class detect_anomaly:
+    """`with detect_anomaly():` raises at the first op whose output or gradient holds NaN or Inf.
+
+    The error names the primitive and the line of user code that created it (file:line), recorded
+    when the op ran inside this block. Also a decorator.
+    """
+
+    def __init__(self, check_nan: bool = True):
+        self.check_nan = check_nan
+
+    def __enter__(self):
+        self.prev = STATE.anomaly
+        STATE.anomaly = self.check_nan
+        return self
+
+    def __exit__(self, *exc):
+        STATE.anomaly = self.prev
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)(self.check_nan):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+_PACKAGE_DIR = __file__.rsplit("/", 1)[0]
+
+
+def _user_frame() -> str:
+    """file:line of the innermost stack frame outside this package: where the user created an op."""
+    for frame in reversed(traceback.extract_stack()):
+        if not frame.filename.startswith(_PACKAGE_DIR):
+            return f"{frame.filename}:{frame.lineno}"
+    return "<unknown>"
+
+
+def _check_finite(array: np.ndarray, what: str, node: "Node") -> None:
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        bad = "nan" if np.isnan(array).any() else "inf"
+        where = node.created_at or "<created outside detect_anomaly>"
+        raise FloatingPointError(f"detect_anomaly: {what} of '{node.op.name}' contains {bad}; "
+                                 f"the op was created at {where}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Dtypes
+
+FLOAT_DTYPES = (np.float16, np.float32, np.float64)
+DEFAULT_DTYPE = np.float32
+
+
+def to_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """The ndarray for `data`: Python scalars and lists become float32, ndarrays keep their dtype."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray):
+        return data if dtype is None or data.dtype == dtype else data.astype(dtype)
+    if isinstance(data, np.generic):
+        return np.asarray(data, dtype=dtype)
+    array = np.asarray(data)
+    if dtype is None and array.dtype.kind in "biuf" and not isinstance(data, bool):
+        dtype = DEFAULT_DTYPE       # PyTorch's default dtype for Python numbers and lists
+    return array.astype(dtype) if dtype is not None else array
+
+
+# ----------------------------------------------------------------------------------------------
+# The graph: Node, Primitive
+
+
+class Node:
+    """One recorded primitive call. The tensor it produced holds it as `tensor.node`.
+
+    op:      the Primitive (its name, forward and VJP)
+    parents: the positional input Tensors, in order; they are what the VJP reads (the saved inputs)
+    params:  the static keyword arguments, e.g. stride=(2, 2)
+    saved:   anything extra the forward kept for the VJP (max-pool's argmax); None if nothing
+    module:  the path of nn.Module calls the op ran inside, e.g. ('features', '0'); for drawing
+    """
+
+    __slots__ = ("op", "parents", "params", "saved", "versions", "module", "created_at")
+
+    def __init__(self, op, parents, params, saved, module=(), created_at=None):
+        self.op = op
+        self.parents = parents
+        self.params = params
+        self.saved = saved
+        self.versions = tuple(p._version for p in parents)
+        self.module = module
+        self.created_at = created_at
+
+    @property
+    def freed(self) -> bool:
+        return self.parents is None
+
+    def free(self) -> None:
+        """Drop the saved inputs: after this the node cannot be differentiated again."""
+        self.parents = None
+        self.saved = None
+
+
+PRIMITIVES: dict[str, "Primitive"] = {}
+
+
+class Primitive:
+    """A differentiable operation: `forward(*arrays, **params)` on ndarrays and `vjp` on Tensors.
+
+    forward returns the output array, or (output, saved) when the VJP needs more than the inputs.
+    vjp(dy, *inputs, **params) (plus `saved=` when the forward saved something) returns one gradient
+    Tensor (or None) per positional input, each of that input's shape.
+    """
+
+    __slots__ = ("name", "forward", "vjp", "__wrapped__")
+
+    def __init__(self, forward: Callable, name: str | None = None):
+        self.name = name or forward.__name__
+        self.forward = forward
+        self.vjp = None
+        self.__wrapped__ = forward
+        if self.name in PRIMITIVES:
+            raise ValueError(f"a primitive named {self.name!r} is already registered")
+        PRIMITIVES[self.name] = self
+
+    def defvjp(self, vjp: Callable) -> Callable:
+        """Decorator: attach the VJP. Returns it unchanged, so it stays a plain, testable function."""
+        self.vjp = vjp
+        return vjp
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+    @property
+    def __doc__(self):
+        return self.forward.__doc__
+
+    def __call__(self, *inputs: "Tensor", **params):
+        result = self.forward(*[x.data for x in inputs], **params)
+        out, saved = result if isinstance(result, tuple) else (result, None)
+        record = STATE.grad_enabled and any(x.requires_grad for x in inputs)
+        y = Tensor.__new__(Tensor)
+        y.data, y.grad, y.requires_grad, y._version, y.name = out, None, record, 0, None
+        y.node = None
+        if record:
+            y.node = Node(self, inputs, params, saved, STATE.module_path,
+                          _user_frame() if STATE.anomaly else None)
+            if STATE.anomaly:
+                _check_finite(out, "the forward output", y.node)
+        return y
+
+
+def primitive(forward: Callable | None = None, *, name: str | None = None):
+    """Decorator that registers a NumPy forward as a primitive; attach its VJP with `@op.defvjp`.
+
+    `@primitive(name="sum")` registers under a name that would shadow a Python builtin.
+    """
+    if forward is None:
+        return lambda fn: Primitive(fn, name)
+    return Primitive(forward, name)
+
+
+# ----------------------------------------------------------------------------------------------
+# Tensor
+
+
+class Tensor:
+    """An n-dimensional array that records the primitives applied to it.
+
+    data:          the numpy ndarray
+    grad:          a Tensor of data's shape, set by backward on leaves that require grad
+    requires_grad: whether gradients flow to (and through) this tensor
+    node:          the Node that produced it, None for leaves
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "node", "_version", "name", "__weakref__")
+    __array_priority__ = 1000           # ndarray + Tensor calls Tensor.__radd__
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
+        self.data = to_array(data, dtype)
+        self.grad = None
+        self.node = None
+        self._version = 0
+        self.name = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # --- properties ---------------------------------------------------------------------------
+    shape = property(lambda self: self.data.shape)
+    ndim = property(lambda self: self.data.ndim)
+    dtype = property(lambda self: self.data.dtype)
+    size = lambda self, dim=None: self.data.shape if dim is None else self.data.shape[dim]  # noqa: E731
+    numel = lambda self: self.data.size  # noqa: E731
+    T = property(lambda self: self.permute(*reversed(range(self.ndim))))
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.node is None
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad and not np.issubdtype(self.data.dtype, np.floating):
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype "
+                            f"{self.data.dtype}; convert first, e.g. Tensor(x, dtype=np.float32)")
+        if not self.is_leaf and not requires_grad:
+            raise RuntimeError("requires_grad can only be switched off on leaf tensors; "
+                               "use .detach() for a non-differentiable copy")
+        self.requires_grad = requires_grad
+        return self
+
+    def detach(self) -> "Tensor":
+        """The same data, cut from the graph (shares memory, as in PyTorch)."""
+        return Tensor(self.data)
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def item(self) -> float:
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extra = ""
+        if self.data.dtype != np.float32:
+            extra += f", dtype={self.data.dtype}"
+        if self.node is not None:
+            extra += f", op={self.node.op.name}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    __hash__ = object.__hash__           # graph walks key tensors by id(); == is elementwise
+
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's .grad (see engine.backward)."""
+        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+
+    def zero_(self) -> "Tensor":
+        """Fill with zeros in place (for gradients and parameters; bumps the version counter)."""
+        self.data[...] = 0
+        self._version += 1
+        return self
+
+    def mark_modified(self) -> None:
+        """Tell autograd that .data was written in place, so stale saved inputs are detected."""
+        self._version += 1
+
+    # --- arithmetic (numpy broadcasting; a Python number takes the tensor's dtype) --------------
+    def _lift(self, other) -> "Tensor":
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, (int, float, bool)) and np.issubdtype(self.data.dtype, np.floating):
+            return Tensor(np.asarray(other, dtype=self.data.dtype))
+        return Tensor(other)
+
+    def __add__(self, other): return ops.add(self, self._lift(other))
+    def __radd__(self, other): return ops.add(self._lift(other), self)
+    def __sub__(self, other): return ops.sub(self, self._lift(other))
+    def __rsub__(self, other): return ops.sub(self._lift(other), self)
+    def __mul__(self, other): return ops.mul(self, self._lift(other))
+    def __rmul__(self, other): return ops.mul(self._lift(other), self)
+    def __truediv__(self, other): return ops.div(self, self._lift(other))
+    def __rtruediv__(self, other): return ops.div(self._lift(other), self)
+    def __neg__(self): return ops.neg(self)
+    def __pos__(self): return self
+    def __matmul__(self, other): return functional.matmul(self, self._lift(other))
+    def __rmatmul__(self, other): return functional.matmul(self._lift(other), self)
+    def __getitem__(self, index): return functional.getitem(self, index)
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, (int, float)):
+            return ops.power(self, exponent=exponent)
+        return ops.exp(self._lift(exponent) * ops.log(self))          # x^y = e^(y ln x)
+
+    def __rpow__(self, base):
+        return ops.exp(self * ops.log(self._lift(base)))
+
+    # comparisons give boolean tensors outside the graph (they have no useful derivative)
+    def __eq__(self, other): return Tensor(self.data == np.asarray(other))
+    def __ne__(self, other): return Tensor(self.data != np.asarray(other))
+    def __lt__(self, other): return Tensor(self.data < np.asarray(other))
+    def __le__(self, other): return Tensor(self.data <= np.asarray(other))
+    def __gt__(self, other): return Tensor(self.data > np.asarray(other))
+    def __ge__(self, other): return Tensor(self.data >= np.asarray(other))
+
+    def pow(self, exponent): return self ** exponent
+    def exp(self): return ops.exp(self)
+    def log(self): return ops.log(self)
+    def sqrt(self): return ops.sqrt(self)
+    def relu(self): return ops.relu(self)
+    def tanh(self): return ops.tanh(self)
+    def sigmoid(self): return ops.sigmoid(self)
+    def abs(self): return ops.absolute(self)
+    def matmul(self, other): return self @ other
+
+    # --- reductions ----------------------------------------------------------------------------
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.sum_(self, **functional.reduce_args(self, axis, keepdims, dim, keepdim))
+
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return functional.mean(self, **functional.reduce_args(self, axis, keepdims, dim, keepdim))
+
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return ops.max_(self, **functional.reduce_args(self, axis, keepdims, dim, keepdim))
+
+    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        args = functional.reduce_args(self, axis, keepdims, dim, keepdim)
+        return Tensor(np.argmax(self.data, axis=args["axis"], keepdims=args["keepdims"]))
+
+    # --- shapes --------------------------------------------------------------------------------
+    def reshape(self, *shape): return functional.reshape(self, *shape)
+    view = reshape
+    def flatten(self, start_dim=0, end_dim=-1): return functional.flatten(self, start_dim, end_dim)
+    def permute(self, *dims): return functional.permute(self, *dims)
+    def transpose(self, dim0, dim1): return functional.transpose(self, dim0, dim1)
+    def expand(self, *shape): return functional.expand(self, *shape)
+    def flip(self, dims): return ops.flip(self, dims=functional.dims_arg(self, dims))
+    def unsqueeze(self, dim): return functional.unsqueeze(self, dim)
+    def squeeze(self, dim=None): return functional.squeeze(self, dim)
+    def contiguous(self): return self
+
+    # --- dtypes --------------------------------------------------------------------------------
+    def to(self, dtype):
+        dtype = np.dtype(dtype)
+        return self if dtype == self.data.dtype else ops.cast(self, dtype=dtype)
+
+    def float(self): return self.to(np.float32)
+    def double(self): return self.to(np.float64)
+    def long(self): return Tensor(self.data.astype(np.int64))
+
+
+# ----------------------------------------------------------------------------------------------
+# Backward pass
+
+
+def toposort(root: Tensor) -> list[Tensor]:
+    """Every tensor that `root` depends on through recorded nodes, parents before children.
+
+    An iterative depth-first post-order (no recursion limit). This is the only graph walk:
+    backward and the drawing code both use it.
+    """
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        if t.node is not None:
+            if t.node.freed:
+                raise RuntimeError(
+                    f"Trying to backward through the graph a second time: the saved inputs of "
+                    f"'{t.node.op.name}' were freed by the first backward. Pass retain_graph=True to "
+                    f"the first .backward() call if you need to backward through the graph again.")
+            stack.extend((p, False) for p in reversed(t.node.parents) if p.requires_grad)
+    return order
+
+
+def _check_versions(node: Node) -> None:
+    for i, (p, v) in enumerate(zip(node.parents, node.versions)):
+        if p._version != v:
+            raise RuntimeError(
+                f"one of the inputs needed for the gradient of '{node.op.name}' (input {i}, shape "
+                f"{p.shape}) was modified in place after the op ran (version {v} -> {p._version}). "
+                f"Compute the op after the change, or modify a copy (x = x.detach().copy()) instead.")
+
+
+def vjp_of(node: Node, dy: "Tensor") -> tuple:
+    """Ask the node's primitive for the gradient of each parent, given dy = d(out)."""
+    kwargs = node.params if node.saved is None else {**node.params, "saved": node.saved}
+    grads = node.op.vjp(dy, *node.parents, **kwargs)
+    return grads if isinstance(grads, tuple) else (grads,)
+
+
+def backward(root: Tensor, gradient: Any = None, *, retain_graph: bool | None = None,
+             create_graph: bool = False) -> None:
+    """Reverse-mode sweep: d(root)/d(leaf) is added into each leaf's .grad.
+
+    Visits nodes in reverse topological order, so every consumer of a tensor has added its share
+    before the tensor's own VJP runs; shared tensors therefore sum their contributions (out of
+    place: a gradient array is never mutated, because VJPs may return dy itself). Each gradient is
+    dropped as soon as it has been passed on, and, unless retain_graph, each node frees its saved
+    inputs. With create_graph the VJPs are recorded too, so the gradients have graphs of their own.
+    """
+    if retain_graph is None:
+        retain_graph = create_graph
+    if not root.requires_grad:
+        raise RuntimeError("element 0 of tensors does not require grad and does not have a "
+                           "grad_fn: nothing to differentiate. Create the inputs with "
+                           "requires_grad=True (or call .requires_grad_()) before computing.")
+    if gradient is None:
+        if root.data.size != 1:
+            raise RuntimeError(f"grad can be implicitly created only for scalar outputs, but this "
+                               f"output has shape {root.shape}. Reduce it first (y.sum().backward()) "
+                               f"or pass gradient= of shape {root.shape}.")
+        dy = Tensor(np.ones_like(root.data))
+    else:
+        dy = gradient if isinstance(gradient, Tensor) else Tensor(to_array(gradient, root.dtype))
+        if dy.shape != root.shape:
+            raise RuntimeError(f"Mismatch in shape: gradient has shape {dy.shape} but the output "
+                               f"has shape {root.shape}; pass a gradient of the output's shape.")
+        if not np.issubdtype(dy.dtype, np.floating):
+            raise TypeError(f"gradient must be a floating-point tensor, got dtype {dy.dtype}")
+    grads = {id(root): dy}
+    with set_grad_enabled(create_graph):
+        for t in reversed(toposort(root)):
+            dy = grads.pop(id(t), None)
+            if dy is None:
+                continue
+            node = t.node
+            if node is None:                                     # a leaf: accumulate into .grad
+                t.grad = dy if t.grad is None else t.grad + dy
+                continue
+            _check_versions(node)
+            for p, dp in zip(node.parents, vjp_of(node, dy)):
+                if dp is None or not p.requires_grad:
+                    continue
+                assert dp.shape == p.shape, f"{node.op.name} VJP: grad {dp.shape} != input {p.shape}"
+                if dp.dtype != p.dtype:
+                    dp = dp.to(p.dtype)                         # gradients keep the input's dtype
+                if STATE.anomaly:
+                    _check_finite(dp.data, "the gradient", node)
+                grads[id(p)] = dp if id(p) not in grads else grads[id(p)] + dp
+            if not retain_graph:
+                node.free()
+
+
+from . import ops, functional  # noqa: E402  (the ops need Tensor, defined above)

@@ -1,0 +1,490 @@
+"""The public functional API (as torch.nn.functional), and the composites behind Tensor methods.
+
+Nothing here has a VJP of its own: every function checks and normalises its arguments (refusing,
+before any work, whatever PyTorch refuses), then calls primitives from `ops`.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from . import ops
+from .engine import Tensor
+from .kernels import pool_out_size
+
+
+# ----------------------------------------------------------------------------------------------
+# Argument checking
+
+
+def _tensor(x, name: str) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (np.ndarray, list, tuple, int, float, np.generic)):
+        return Tensor(x)
+    raise TypeError(f"{name} must be a Tensor (or array-like), got {type(x).__name__}")
+
+
+def _int(value, name: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int or a tuple of ints, got {value!r} "
+                        f"({type(value).__name__})")
+    return int(value)
+
+
+def _pair(value, name: str, *, minimum: int | None = None, why: str = "") -> tuple[int, int]:
+    """An int or a 2-sequence of ints as (height, width), each at least `minimum`."""
+    if isinstance(value, (list, tuple)):
+        if len(value) == 1:
+            value = (value[0], value[0])
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair (height, width), got {tuple(value)} "
+                             f"with {len(value)} entries")
+        pair = (_int(value[0], name), _int(value[1], name))
+    else:
+        pair = (_int(value, name),) * 2
+    if minimum is not None and min(pair) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}{why}, got {name}={value!r}")
+    return pair
+
+
+def _image_input(x: Tensor, name: str, fn: str) -> tuple[Tensor, bool]:
+    """Accept (N, C, H, W), or unbatched (C, H, W) as PyTorch does; returns the 4-D view."""
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{fn}: expected {name} of shape (N, C, H, W) or unbatched (C, H, W), got "
+                         f"{x.ndim}-D input of shape {tuple(x.shape)}"
+                         + ("; add batch and channel axes, e.g. x.reshape(1, 1, H, W)"
+                            if x.ndim == 2 else ""))
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"{fn}: {name} must be a floating-point tensor, got dtype {x.dtype}; "
+                        f"convert it with .float()")
+    if x.ndim == 3:
+        return ops.reshape(x, shape=(1,) + x.shape), True
+    return x, False
+
+
+def _unbatch(y: Tensor, unbatched: bool) -> Tensor:
+    return ops.reshape(y, shape=y.shape[1:]) if unbatched else y
+
+
+def _axis(axis: int, ndim: int, name: str = "dim") -> int:
+    axis = _int(axis, name)
+    if not -max(ndim, 1) <= axis < max(ndim, 1):
+        raise ValueError(f"{name}={axis} is out of range for a tensor with {ndim} dimensions "
+                         f"(expected {-max(ndim, 1)} <= {name} < {max(ndim, 1)})")
+    return axis % max(ndim, 1)
+
+
+def reduce_args(x: Tensor, axis, keepdims, dim, keepdim) -> dict:
+    """numpy's axis/keepdims or PyTorch's dim/keepdim, as the primitives' axis=..., keepdims=..."""
+    axis = dim if dim is not None else axis
+    keepdims = keepdim if keepdim is not None else keepdims
+    if axis is not None:
+        axes = tuple(_axis(a, x.ndim) for a in (axis if isinstance(axis, (tuple, list)) else (axis,)))
+        axis = axes if isinstance(axis, (tuple, list)) else axes[0]
+    return {"axis": axis, "keepdims": bool(keepdims)}
+
+
+def dims_arg(x: Tensor, dims) -> tuple:
+    dims = dims if isinstance(dims, (tuple, list)) else (dims,)
+    return tuple(_axis(d, x.ndim) for d in dims)
+
+
+def _shape_arg(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(_int(n, "shape") for n in shape)
+
+
+# ----------------------------------------------------------------------------------------------
+# Shapes, indexing, joining (composites behind Tensor methods and tc.cat / tc.stack)
+
+
+def reshape(x: Tensor, *shape) -> Tensor:
+    """y = x with a new shape (one entry may be -1: inferred)."""
+    shape = _shape_arg(shape)
+    known = math.prod(n for n in shape if n != -1)
+    if shape.count(-1) > 1 or any(n < -1 for n in shape):
+        raise ValueError(f"invalid shape {shape}: at most one -1 and no other negative sizes")
+    if -1 in shape:
+        if known == 0 or x.data.size % known:
+            raise ValueError(f"shape {shape} is invalid for input of size {x.data.size} "
+                             f"(shape {tuple(x.shape)})")
+        shape = tuple(x.data.size // known if n == -1 else n for n in shape)
+    if math.prod(shape) != x.data.size:
+        raise ValueError(f"shape {shape} is invalid for input of size {x.data.size} (shape "
+                         f"{tuple(x.shape)}): the number of elements must stay the same")
+    return x if shape == x.shape else ops.reshape(x, shape=shape)
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge axes start_dim..end_dim into one."""
+    if x.ndim == 0:
+        return reshape(x, 1)
+    start, end = _axis(start_dim, x.ndim, "start_dim"), _axis(end_dim, x.ndim, "end_dim")
+    if start > end:
+        raise ValueError(f"flatten: start_dim ({start_dim}) must not come after end_dim ({end_dim})")
+    return reshape(x, x.shape[:start] + (-1,) + x.shape[end + 1:])
+
+
+def permute(x: Tensor, *dims) -> Tensor:
+    """Reorder the axes: y.shape[i] = x.shape[dims[i]]."""
+    dims = _shape_arg(dims)
+    norm = tuple(_axis(d, x.ndim) for d in dims)
+    if sorted(norm) != list(range(x.ndim)):
+        raise ValueError(f"permute: dims {dims} must be a permutation of the {x.ndim} axes of a "
+                         f"tensor of shape {tuple(x.shape)}")
+    return ops.permute(x, dims=norm)
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two axes."""
+    dims = list(range(x.ndim))
+    a, b = _axis(dim0, x.ndim, "dim0"), _axis(dim1, x.ndim, "dim1")
+    dims[a], dims[b] = dims[b], dims[a]
+    return ops.permute(x, dims=tuple(dims))
+
+
+def expand(x: Tensor, *shape) -> Tensor:
+    """Broadcast to `shape` (-1 keeps a size), as torch.Tensor.expand."""
+    shape = _shape_arg(shape)
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: the target shape {shape} has fewer dimensions than the tensor "
+                         f"({tuple(x.shape)})")
+    full = tuple(x.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape))
+    for i, n in enumerate(x.shape):
+        if n != 1 and n != full[lead + i]:
+            raise ValueError(f"expand: size {n} of dimension {i} of shape {tuple(x.shape)} must be "
+                             f"1 or match the target {full[lead + i]} (target shape {shape})")
+    return ops.expand(x, shape=full)
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    dim = _axis(dim, x.ndim + 1)
+    return ops.reshape(x, shape=x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def squeeze(x: Tensor, dim=None) -> Tensor:
+    dims = range(x.ndim) if dim is None else dims_arg(x, dim)
+    shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
+    return x if shape == x.shape else ops.reshape(x, shape=shape)
+
+
+def getitem(x: Tensor, index) -> Tensor:
+    """y = x[index] (basic slicing, integer and boolean arrays, as numpy)."""
+    items = index if isinstance(index, tuple) else (index,)
+    items = tuple(np.asarray(i.data) if isinstance(i, Tensor) else
+                  np.asarray(i) if isinstance(i, list) else i for i in items)
+    return ops.getitem(x, index=items if isinstance(index, tuple) else items[0])
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing axis `dim`."""
+    tensors = [_tensor(t, "tensors[i]") for t in tensors]
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    axis = _axis(dim, tensors[0].ndim)
+    for i, t in enumerate(tensors):
+        if t.ndim != tensors[0].ndim or any(a != b for k, (a, b) in enumerate(zip(t.shape, tensors[0].shape)) if k != axis):
+            raise ValueError(f"cat: tensors[{i}] has shape {tuple(t.shape)}, which does not match "
+                             f"{tuple(tensors[0].shape)} except along dim {axis}")
+    return ops.cat(*tensors, axis=axis)
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new axis `dim`."""
+    tensors = [_tensor(t, "tensors[i]") for t in tensors]
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"stack: all tensors must have the same shape, but tensors[0] has "
+                             f"{tuple(tensors[0].shape)} and tensors[{i}] has {tuple(t.shape)}")
+    return cat([unsqueeze(t, dim) for t in tensors], dim)
+
+
+def matmul(x: Tensor, y: Tensor) -> Tensor:
+    """Matrix product with numpy/PyTorch rules: 1-D operands are promoted to matrices, batch axes broadcast."""
+    x, y = _tensor(x, "input"), _tensor(y, "other")
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes "
+                         f"{tuple(x.shape)} and {tuple(y.shape)}; use * for scalars")
+    xm = ops.reshape(x, shape=(1,) + x.shape) if x.ndim == 1 else x
+    ym = ops.reshape(y, shape=y.shape + (1,)) if y.ndim == 1 else y
+    if xm.shape[-1] != ym.shape[-2]:
+        raise ValueError(f"matmul: shapes {tuple(x.shape)} and {tuple(y.shape)} cannot be "
+                         f"multiplied ({xm.shape[-1]} != {ym.shape[-2]}): the last dimension of "
+                         f"the first must equal the {'only' if y.ndim == 1 else 'second-to-last'} "
+                         f"dimension of the second")
+    try:
+        np.broadcast_shapes(xm.shape[:-2], ym.shape[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: batch dimensions {xm.shape[:-2]} and {ym.shape[:-2]} of shapes "
+                         f"{tuple(x.shape)} and {tuple(y.shape)} do not broadcast") from None
+    z = ops.matmul(xm, ym)
+    if x.ndim == 1:
+        z = ops.reshape(z, shape=z.shape[:-2] + z.shape[-1:])
+    if y.ndim == 1:
+        z = ops.reshape(z, shape=z.shape[:-1])
+    return z
+
+
+def mean(x: Tensor, axis=None, keepdims=False) -> Tensor:
+    """Average over `axis`: sum / number of summed entries."""
+    total = ops.sum_(x, axis=axis, keepdims=keepdims)
+    return total / (x.data.size // max(total.data.size, 1) if x.data.size else 1)
+
+
+# ----------------------------------------------------------------------------------------------
+# Activations and linear layers
+
+
+def relu(input: Tensor) -> Tensor:
+    """y = max(x, 0)"""
+    return ops.relu(_tensor(input, "input"))
+
+
+def tanh(input: Tensor) -> Tensor:
+    """y = tanh x"""
+    return ops.tanh(_tensor(input, "input"))
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """y = 1 / (1 + e^-x)"""
+    return ops.sigmoid(_tensor(input, "input"))
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b.   x: (..., in), W: (out, in), b: (out,) -> y: (..., out)"""
+    x, w = _tensor(input, "input"), _tensor(weight, "weight")
+    if w.ndim not in (1, 2):
+        raise ValueError(f"linear: weight must be (out_features, in_features), got shape {tuple(w.shape)}")
+    if x.ndim == 0 or x.shape[-1] != w.shape[-1]:
+        raise ValueError(f"linear: input's last dimension must equal in_features={w.shape[-1]} "
+                         f"(weight shape {tuple(w.shape)}), but input has shape {tuple(x.shape)}"
+                         + ("; did you forget to flatten (x.flatten(1))?" if x.ndim > 2 else ""))
+    y = matmul(x, transpose(w, 0, 1) if w.ndim == 2 else w)
+    if bias is not None:
+        b = _tensor(bias, "bias")
+        if b.shape != (w.shape[0],) and not (w.ndim == 1 and b.ndim == 0):
+            raise ValueError(f"linear: bias must have shape ({w.shape[0]},) to match weight "
+                             f"{tuple(w.shape)}, got {tuple(b.shape)}")
+        y = y + b
+    return y
+
+
+# ----------------------------------------------------------------------------------------------
+# Convolution
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
+           dilation=1, groups: int = 1) -> Tensor:
+    """y = pad(x) ⋆ w + b: 2-D cross-correlation, as torch.nn.functional.conv2d.
+
+    input: (N, C, H, W) or (C, H, W); weight: (F, C/groups, KH, KW); bias: (F,)
+    -> (N, F, OH, OW) with OH = floor((H + 2*padding - dilation*(KH-1) - 1) / stride) + 1.
+    padding: int, pair, 'valid' (no padding) or 'same' (output size = input size, stride 1 only).
+    """
+    x, unbatched = _image_input(_tensor(input, "input"), "input", "conv2d")
+    w = _tensor(weight, "weight")
+    if w.ndim != 4:
+        raise ValueError(f"conv2d: weight must be 4-D (out_channels, in_channels/groups, kH, kW), "
+                         f"got shape {tuple(w.shape)}")
+    if w.dtype != x.dtype:
+        raise TypeError(f"conv2d: input ({x.dtype}) and weight ({w.dtype}) must have the same "
+                        f"dtype; convert one with .float() or .double()")
+    groups = _int(groups, "groups")
+    if groups < 1:
+        raise ValueError(f"conv2d: groups must be a positive integer, got groups={groups}")
+    stride = _pair(stride, "stride", minimum=1, why=" (a zero or negative step is meaningless)")
+    dilation = _pair(dilation, "dilation", minimum=1)
+    N, C, H, W = x.shape
+    F, Cg, KH, KW = w.shape
+    if F % groups:
+        raise ValueError(f"conv2d: out_channels={F} (weight shape {tuple(w.shape)}) must be "
+                         f"divisible by groups={groups}")
+    if C % groups:
+        raise ValueError(f"conv2d: in_channels={C} (input shape {tuple(input.shape)}) must be "
+                         f"divisible by groups={groups}")
+    if Cg * groups != C:
+        hint = ""
+        if x.shape[-1] == Cg * groups:
+            hint = ("; the last dimension matches, so the input looks channels-last (NHWC): "
+                    "use x.permute(0, 3, 1, 2)")
+        raise ValueError(f"conv2d: weight of shape {tuple(w.shape)} with groups={groups} expects "
+                         f"input with {Cg * groups} channels, but got input of shape "
+                         f"{tuple(input.shape)} with {C} channels (dimension 1){hint}")
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0), (0, 0))
+        elif padding == "same":
+            if stride != (1, 1):
+                raise ValueError("conv2d: padding='same' is not supported for strided convolutions "
+                                 f"(stride={stride}); give the padding as numbers instead")
+            # total padding d*(K-1), the odd pixel goes after, as PyTorch
+            pads = tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
+                         for d, k in zip(dilation, (KH, KW)))
+        else:
+            raise ValueError(f"conv2d: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+    else:
+        ph, pw = _pair(padding, "padding", minimum=0, why=" for conv2d (crop the input instead)")
+        pads = ((ph, ph), (pw, pw))
+    Hp, Wp = H + sum(pads[0]), W + sum(pads[1])
+    EH, EW = dilation[0] * (KH - 1) + 1, dilation[1] * (KW - 1) + 1
+    if EH > Hp or EW > Wp:
+        raise ValueError(f"conv2d: the (dilated) kernel is larger than the padded input: padded "
+                         f"input size per channel ({Hp} x {Wp}), kernel extent ({EH} x {EW}) from "
+                         f"kernel ({KH} x {KW}) and dilation {dilation}; use a smaller kernel or "
+                         f"more padding")
+    if bias is not None:
+        bias = _tensor(bias, "bias")
+        if bias.shape != (F,):
+            raise ValueError(f"conv2d: bias must have shape ({F},), one per output channel, got "
+                             f"{tuple(bias.shape)}")
+    y = ops.conv2d(x, w, stride=stride, padding=pads, dilation=dilation, groups=groups)
+    if bias is not None:
+        y = y + ops.reshape(bias, shape=(1, F, 1, 1))   # db = sum of dY over N, OH, OW
+    return _unbatch(y, unbatched)
+
+
+# ----------------------------------------------------------------------------------------------
+# Pooling
+
+
+def _pool_args(fn, x, kernel_size, stride, padding, dilation, ceil_mode):
+    """Check pooling parameters as PyTorch does; returns the normalised primitive parameters."""
+    kernel = _pair(kernel_size, "kernel_size", minimum=1)
+    stride = kernel if stride is None or (isinstance(stride, (list, tuple)) and not stride) \
+        else _pair(stride, "stride", minimum=1)
+    padding = _pair(padding, "padding", minimum=0)
+    dilation = _pair(dilation, "dilation", minimum=1)
+    for p, k, name in zip(padding, kernel, ("height", "width")):
+        if p > k // 2:
+            raise ValueError(f"{fn}: padding should be at most half of the kernel size, but got "
+                             f"padding={padding} for kernel_size={kernel} ({name}); padding acts "
+                             f"as -inf/0, so wider padding would make whole windows of padding")
+    N, C, H, W = x.shape
+    out = tuple(pool_out_size(n, k, s, p, d, ceil_mode)
+                for n, k, s, p, d in zip((H, W), kernel, stride, padding, dilation))
+    if min(out) < 1:
+        raise ValueError(f"{fn}: input of shape {tuple(x.shape)} is too small for kernel_size="
+                         f"{kernel}, stride={stride}, padding={padding}, dilation={dilation}: "
+                         f"calculated output size {out}; use a smaller kernel or more padding")
+    # ceil_mode's last partial window reads past the padding: extend the bottom/right border
+    extra = tuple(max(0, (o - 1) * s + d * (k - 1) + 1 - (n + 2 * p))
+                  for o, s, d, k, n, p in zip(out, stride, dilation, kernel, (H, W), padding))
+    pads = tuple((p, p + e) for p, e in zip(padding, extra))
+    return kernel, stride, pads, dilation
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """y[n,c,i,j] = max over the window at (i*stride, j*stride), as torch.nn.functional.max_pool2d.
+
+    input: (N, C, H, W) or (C, H, W) -> (N, C, OH, OW). Padding acts as -inf. The gradient goes to
+    the first maximum of each window in row-major order; overlapping windows add up.
+    return_indices also returns the flat index h*W + w of each maximum (int64, as PyTorch).
+    """
+    x, unbatched = _image_input(_tensor(input, "input"), "input", "max_pool2d")
+    kernel, stride, pads, dilation = _pool_args("max_pool2d", x, kernel_size, stride, padding,
+                                                dilation, ceil_mode)
+    y = _unbatch(ops.max_pool2d(x, kernel=kernel, stride=stride, padding=pads, dilation=dilation),
+                 unbatched)
+    if not return_indices:
+        return y
+    from .ops.pool import argmax_indices
+    index = argmax_indices(x.data, kernel, stride, pads, dilation)
+    return y, Tensor(index[0] if unbatched else index)
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None) -> Tensor:
+    """y[n,c,i,j] = (sum over the window at (i*stride, j*stride)) / divisor, as PyTorch.
+
+    input: (N, C, H, W) or (C, H, W) -> (N, C, OH, OW). The divisor is the window size, counting
+    zero padding when count_include_pad (never the ceil_mode border), or divisor_override.
+    """
+    x, unbatched = _image_input(_tensor(input, "input"), "input", "avg_pool2d")
+    kernel, stride, pads, _ = _pool_args("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and (_int(divisor_override, "divisor_override") == 0):
+        raise ValueError("avg_pool2d: divisor_override must be non-zero, got 0")
+    return _unbatch(ops.avg_pool2d(x, kernel=kernel, stride=stride, padding=pads,
+                                   count_include_pad=bool(count_include_pad),
+                                   divisor_override=divisor_override), unbatched)
+
+
+# ----------------------------------------------------------------------------------------------
+# Padding
+
+
+def _source_index(n: int, before: int, after: int, mode: str) -> np.ndarray:
+    """For each output position along one axis, the input position it copies (non-constant modes)."""
+    i = np.arange(-before, n + after)
+    if mode == "replicate":
+        return np.clip(i, 0, n - 1)
+    if mode == "circular":
+        return i % n
+    i = np.abs(i)                                   # reflect about the first entry ...
+    return np.where(i > n - 1, 2 * (n - 1) - i, i)  # ... and about the last
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad the last len(pad)//2 dimensions, as torch.nn.functional.pad.
+
+    pad = (left, right, top, bottom, ...): pairs for the last dimension first. In 'constant' mode
+    a negative width crops. 'reflect' mirrors without repeating the edge, 'replicate' repeats it,
+    'circular' wraps around. Constant padding's gradient is the slice that undoes it; the other
+    modes are gathers, whose gradient adds the copies back onto their source entries.
+    """
+    x = _tensor(input, "input")
+    if not isinstance(pad, (list, tuple)) or not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad):
+        raise TypeError(f"pad: pad must be a tuple of ints, got {pad!r}")
+    if len(pad) % 2:
+        raise ValueError(f"pad: pad must have an even number of entries (a before/after pair per "
+                         f"dimension, last dimension first), got {len(pad)}: {tuple(pad)}")
+    if len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: pad {tuple(pad)} pads {len(pad) // 2} dimensions but the input "
+                         f"has only {x.ndim} (shape {tuple(x.shape)})")
+    k = len(pad) // 2
+    widths = tuple((int(pad[2 * j]), int(pad[2 * j + 1])) for j in reversed(range(k)))
+    dims = x.shape[x.ndim - k:]
+    if mode == "constant":
+        for j, (n, (b, a)) in enumerate(zip(dims, widths)):
+            if n + b + a < 0:
+                raise ValueError(f"pad: dimension {x.ndim - k + j} of size {n} with padding "
+                                 f"({b}, {a}) would have negative size {n + b + a}")
+        return ops.pad(x, widths=widths, value=0.0 if value is None else float(value))
+    if mode not in ("reflect", "replicate", "circular"):
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
+    if value is not None and value != 0:
+        raise ValueError(f"pad: mode '{mode}' does not take a value argument (got value={value})")
+    if not (k + 1 <= x.ndim <= k + 2) or k > 3:
+        raise ValueError(f"pad: mode '{mode}' with {len(pad)} pad entries pads the last {k} "
+                         f"dimensions and needs a {k + 1}-D or {k + 2}-D input, got shape "
+                         f"{tuple(x.shape)}")
+    for j, (n, (b, a)) in enumerate(zip(dims, widths)):
+        axis = x.ndim - k + j
+        if mode == "reflect" and (b >= n or a >= n):
+            raise ValueError(f"pad: reflect padding ({b}, {a}) must be smaller than the size {n} "
+                             f"of dimension {axis} (input shape {tuple(x.shape)}); use 'replicate' "
+                             f"or pad less")
+        if mode == "circular" and (b > n or a > n):
+            raise ValueError(f"pad: circular padding ({b}, {a}) must be at most the size {n} of "
+                             f"dimension {axis} (input shape {tuple(x.shape)})")
+        if mode == "replicate" and n == 0 and (b or a):
+            raise ValueError(f"pad: cannot replicate-pad the empty dimension {axis}")
+        if n + b + a < 0:
+            raise ValueError(f"pad: dimension {axis} of size {n} with padding ({b}, {a}) would "
+                             f"have negative size {n + b + a}")
+    for j, (n, (b, a)) in enumerate(zip(dims, widths)):
+        lead = (slice(None),) * (x.ndim - k + j)
+        x = ops.getitem(x, index=lead + (_source_index(n, b, a, mode),))
+    return x
+
+
+__all__ = ["conv2d", "max_pool2d", "avg_pool2d", "pad", "relu", "tanh", "sigmoid", "linear",
+           "matmul", "cat", "stack", "reshape", "flatten", "permute", "transpose", "expand",
+           "unsqueeze", "squeeze", "getitem", "mean"]

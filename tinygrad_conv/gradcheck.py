@@ -1,0 +1,89 @@
+"""Numerical gradient checking in float64 over every entry of every input."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .engine import Tensor, no_grad
+
+
+class GradcheckError(RuntimeError):
+    """The analytical and numerical Jacobians disagree."""
+
+
+def _outputs(fn, inputs) -> list[Tensor]:
+    out = fn(*inputs)
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def numerical_jacobian(fn: Callable, inputs: list[Tensor], i: int, eps: float) -> np.ndarray:
+    """J[k, m] = (f(x + eps e_k) - f(x - eps e_k))_m / (2 eps) for input i.   -> (x_i.size, out.size)"""
+    x = inputs[i].data
+    flat = x.reshape(-1)                                 # a view: writes go into the input
+    columns = []
+    with no_grad():
+        for k in range(flat.size):
+            orig = flat[k]
+            flat[k] = orig + eps
+            plus = np.concatenate([o.data.ravel() for o in _outputs(fn, inputs)])
+            flat[k] = orig - eps
+            minus = np.concatenate([o.data.ravel() for o in _outputs(fn, inputs)])
+            flat[k] = orig
+            columns.append((plus - minus) / (2 * eps))
+    return np.array(columns).reshape(flat.size, -1)
+
+
+def analytical_jacobian(fn: Callable, inputs: list[Tensor], wrt: list[int]) -> list[np.ndarray]:
+    """J[k, m] = d out_m / d x_k by one backward pass per output entry (a one-hot dy)."""
+    outs = _outputs(fn, inputs)
+    sizes = [o.data.size for o in outs]
+    jac = [np.zeros((inputs[i].data.size, sum(sizes))) for i in wrt]
+    m = 0
+    for o, size in zip(outs, sizes):
+        for k in range(size):
+            for i in wrt:
+                inputs[i].grad = None
+            dy = np.zeros(size, dtype=o.dtype)
+            dy[k] = 1
+            if o.requires_grad:
+                o.backward(dy.reshape(o.shape), retain_graph=True)
+            for j, i in enumerate(wrt):
+                if inputs[i].grad is not None:
+                    jac[j][:, m + k] = inputs[i].grad.data.ravel()
+        m += size
+    for i in wrt:
+        inputs[i].grad = None
+    return jac
+
+
+def gradcheck(fn: Callable, *inputs, eps: float = 1e-6, atol: float = 1e-5,
+              rtol: float = 1e-3) -> bool:
+    """True if fn's backward agrees with central differences on every entry of every input that
+    requires grad: |J_analytic - J_numeric| <= atol + rtol * |J_numeric|.
+
+    Raises GradcheckError naming the input and the worst entry otherwise. Inputs must be float64:
+    in float32 the rounding error of a finite difference swamps the derivative.
+    """
+    inputs = [x if isinstance(x, Tensor) else Tensor(x) for x in inputs]
+    wrt = [i for i, x in enumerate(inputs) if x.requires_grad]
+    if not wrt:
+        raise ValueError("gradcheck: no input requires grad; create them with requires_grad=True")
+    for i in wrt:
+        if inputs[i].dtype != np.float64:
+            raise ValueError(f"gradcheck: input {i} has dtype {inputs[i].dtype}, but a finite "
+                             f"difference with eps={eps} needs float64 (float32 rounding, ~1e-7 "
+                             f"relative, swamps it); pass x.double() or Tensor(x, dtype=np.float64)")
+    analytic = analytical_jacobian(fn, inputs, wrt)
+    for j, i in enumerate(wrt):
+        numeric = numerical_jacobian(fn, inputs, i, eps)
+        err = np.abs(analytic[j] - numeric) - (atol + rtol * np.abs(numeric))
+        if err.size and err.max() > 0:
+            k, m = np.unravel_index(np.argmax(err), err.shape)
+            entry = np.unravel_index(k, inputs[i].shape)
+            raise GradcheckError(
+                f"gradcheck: Jacobian mismatch for input {i} (shape {tuple(inputs[i].shape)}) at "
+                f"entry {tuple(int(e) for e in entry)}, output element {m}: analytical "
+                f"{analytic[j][k, m]:.10g} vs numerical {numeric[k, m]:.10g} "
+                f"(atol={atol}, rtol={rtol})")
+    return True

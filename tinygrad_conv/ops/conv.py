@@ -1,0 +1,72 @@
+"""conv2d: the cross-correlation of CNNs, and its two VJPs, which are cross-correlations too.
+
+Shapes: x (N, C, H, W), w (F, C/G, KH, KW), y (N, F, OH, OW), G groups.
+Parameters arrive normalised: stride=(sh, sw), padding=((top, bottom), (left, right)),
+dilation=(dh, dw), groups=G. A negative padding crops (the VJPs use that to drop remainders).
+"""
+from ..engine import Tensor, primitive
+from ..kernels import correlate2d, pad_nd
+from .shape import dilate2d, flip, permute, reshape
+
+
+@primitive
+def conv2d(x, w, *, stride, padding, dilation, groups):
+    """y[n,f,i,j] = sum_{c,a,b} pad(x)[n, c, i*sh + a*dh, j*sw + b*dw] * w[f, c, a, b]   (y = pad(x) ⋆ w)
+
+    x: (N, C, H, W), w: (F, C/groups, KH, KW) -> y: (N, F, OH, OW)
+    """
+    return correlate2d(pad_nd(x, padding), w, stride, dilation, groups)
+
+
+def remainder(size: int, out: int, kernel: int, stride: int, pad_before: int, pad_after: int,
+              dilation: int) -> int:
+    """Rows of the padded input past the last window: (H + pads - d(K-1) - 1) % s.
+
+    The forward never reads them, so their gradient is zero and both VJPs must leave them out.
+    """
+    return size + pad_before + pad_after - dilation * (kernel - 1) - 1 - (out - 1) * stride
+
+
+@conv2d.defvjp
+def conv2d_vjp(dy, x, w, *, stride, padding, dilation, groups):
+    N, C, H, W = x.shape
+    F, Cg, KH, KW = w.shape
+    (pt, pb), (pl, pr) = padding
+    rh = remainder(H, dy.shape[2], KH, stride[0], pt, pb, dilation[0])
+    rw = remainder(W, dy.shape[3], KW, stride[1], pl, pr, dilation[1])
+    dx = conv2d_input_grad(dy, w, x.shape, stride=stride, padding=padding, dilation=dilation,
+                           groups=groups)
+    # dW = X ⋆ dY: correlate the padded input with dY. Batch plays the role of channels
+    # ([C, N, H, W] ⋆ [F, N, OH, OW] -> [C, F, KH, KW]), the forward stride becomes dY's dilation
+    # and the forward dilation the stride; the unread remainder rows are cropped (negative padding).
+    # With groups, x's channels are regrouped so group g only meets the filters of group g.
+    xg = permute(reshape(x, shape=(N, groups, Cg, H, W)), dims=(2, 1, 0, 3, 4))
+    dw = conv2d(reshape(xg, shape=(Cg, groups * N, H, W)), permute(dy, dims=(1, 0, 2, 3)),
+                stride=dilation, padding=((pt, pb - rh), (pl, pr - rw)), dilation=stride,
+                groups=groups)
+    return dx, permute(dw, dims=(1, 0, 2, 3))
+
+
+def conv2d_input_grad(dy: Tensor, w: Tensor, x_shape: tuple, *, stride, padding, dilation,
+                      groups) -> Tensor:
+    """dX = rot180(W) ∗ pad(dilate_s(dY)): the full convolution of the stride-dilated dY with W.
+
+    dy: (N, F, OH, OW), w: (F, C/G, KH, KW) -> dx: (N, C, H, W)
+    Zeros between dY's pixels put each gradient back where its window started; padding dY by the
+    dilated kernel extent minus one on each side makes the correlation 'full'; W rotated by 180
+    degrees with its C and F axes swapped maps F channels back to C. The forward padding is cropped
+    off again, and the remainder rows the forward never read get zero gradient (extra padding).
+    Also the VJP of avg_pool2d, whose window is a constant kernel.
+    """
+    N, C, H, W = x_shape
+    F, Cg, KH, KW = w.shape
+    (pt, pb), (pl, pr) = padding
+    rh = remainder(H, dy.shape[2], KH, stride[0], pt, pb, dilation[0])
+    rw = remainder(W, dy.shape[3], KW, stride[1], pl, pr, dilation[1])
+    eh, ew = dilation[0] * (KH - 1), dilation[1] * (KW - 1)      # dilated kernel extent - 1
+    # (G, F/G, C/G) -> (G, C/G, F/G): each group's filter bank transposed, then rotated by 180
+    wt = permute(reshape(w, shape=(groups, F // groups, Cg, KH, KW)), dims=(0, 2, 1, 3, 4))
+    wt = flip(reshape(wt, shape=(groups * Cg, F // groups, KH, KW)), dims=(2, 3))
+    return conv2d(dilate2d(dy, stride=stride), wt, stride=(1, 1),
+                  padding=((eh - pt, eh - pb + rh), (ew - pl, ew - pr + rw)),
+                  dilation=dilation, groups=groups)

@@ -1,0 +1,201 @@
+"""Elementwise arithmetic and activations, with numpy broadcasting, plus matmul.
+
+For a broadcast binary op z = f(x, y), each VJP sums the gradient back to the input's own shape
+(`sum_to`): an entry that was broadcast was used many times, so its gradient is the sum.
+"""
+import numpy as np
+
+from ..engine import Tensor, primitive
+from .shape import permute, sum_to
+
+
+@primitive
+def add(x, y):
+    """z = x + y"""
+    return x + y
+
+
+@add.defvjp
+def add_vjp(dy, x, y):
+    return sum_to(dy, x.shape), sum_to(dy, y.shape)
+
+
+@primitive
+def sub(x, y):
+    """z = x - y"""
+    return x - y
+
+
+@sub.defvjp
+def sub_vjp(dy, x, y):
+    return sum_to(dy, x.shape), sum_to(neg(dy), y.shape)
+
+
+@primitive
+def mul(x, y):
+    """z = x * y"""
+    return x * y
+
+
+@mul.defvjp
+def mul_vjp(dy, x, y):
+    return sum_to(dy * y, x.shape), sum_to(dy * x, y.shape)
+
+
+@primitive
+def div(x, y):
+    """z = x / y"""
+    return x / y
+
+
+@div.defvjp
+def div_vjp(dy, x, y):
+    # dz/dx = 1/y,  dz/dy = -x/y^2
+    return sum_to(dy / y, x.shape), sum_to(neg(dy * x / (y * y)), y.shape)
+
+
+@primitive
+def neg(x):
+    """y = -x"""
+    return -x
+
+
+@neg.defvjp
+def neg_vjp(dy, x):
+    return neg(dy)
+
+
+@primitive
+def power(x, *, exponent):
+    """y = x ** p for a constant exponent p"""
+    return x ** np.asarray(exponent, dtype=x.dtype)
+
+
+@power.defvjp
+def power_vjp(dy, x, *, exponent):
+    # d(x^p)/dx = p x^(p-1)
+    return dy * exponent * power(x, exponent=exponent - 1)
+
+
+@primitive
+def exp(x):
+    """y = e^x"""
+    return np.exp(x)
+
+
+@exp.defvjp
+def exp_vjp(dy, x):
+    # d(e^x)/dx = e^x (recomputed from x, so a second derivative sees it as a function of x)
+    return dy * exp(x)
+
+
+@primitive
+def log(x):
+    """y = ln x"""
+    return np.log(x)
+
+
+@log.defvjp
+def log_vjp(dy, x):
+    return dy / x
+
+
+@primitive
+def sqrt(x):
+    """y = sqrt(x)"""
+    return np.sqrt(x)
+
+
+@sqrt.defvjp
+def sqrt_vjp(dy, x):
+    # d sqrt(x)/dx = 1 / (2 sqrt(x))
+    return dy / (sqrt(x) * 2)
+
+
+@primitive
+def tanh(x):
+    """y = tanh x"""
+    return np.tanh(x)
+
+
+@tanh.defvjp
+def tanh_vjp(dy, x):
+    # d tanh(x)/dx = 1 - tanh(x)^2
+    t = tanh(x)
+    return dy * (1 - t * t)
+
+
+@primitive
+def sigmoid(x):
+    """y = 1 / (1 + e^-x)"""
+    out = np.empty_like(x)
+    pos = x >= 0                        # two branches so that e^(-x) never overflows
+    out[pos] = 1 / (1 + np.exp(-x[pos]))
+    ex = np.exp(x[~pos])
+    out[~pos] = ex / (1 + ex)
+    return out
+
+
+@sigmoid.defvjp
+def sigmoid_vjp(dy, x):
+    # d sigma(x)/dx = sigma(x) (1 - sigma(x))
+    s = sigmoid(x)
+    return dy * s * (1 - s)
+
+
+@primitive
+def relu(x):
+    """y = max(x, 0)"""
+    return np.maximum(x, 0)
+
+
+@relu.defvjp
+def relu_vjp(dy, x):
+    # slope 1 where x > 0, else 0 (PyTorch's choice at x = 0)
+    return dy * Tensor((x.data > 0).astype(x.dtype))
+
+
+@primitive
+def absolute(x):
+    """y = |x|"""
+    return np.abs(x)
+
+
+@absolute.defvjp
+def absolute_vjp(dy, x):
+    # slope sign(x), 0 at x = 0 (as PyTorch)
+    return dy * Tensor(np.sign(x.data))
+
+
+@primitive
+def cast(x, *, dtype):
+    """y = x converted to `dtype`"""
+    return x.astype(dtype)
+
+
+@cast.defvjp
+def cast_vjp(dy, x, *, dtype):
+    return cast(dy, dtype=x.dtype)
+
+
+@primitive
+def matmul(x, y):
+    """z[..., i, k] = sum_j x[..., i, j] y[..., j, k]   (batch axes broadcast)
+
+    x: (..., M, J), y: (..., J, K) -> (..., M, K)
+    """
+    return x @ y
+
+
+@matmul.defvjp
+def matmul_vjp(dy, x, y):
+    # [M,K] [K,J] -> [M,J]  and  [J,M] [M,K] -> [J,K]; batch axes that broadcast are summed
+    return (sum_to(matmul(dy, _swap_last(y)), x.shape),
+            sum_to(matmul(_swap_last(x), dy), y.shape))
+
+
+def _swap_last(x):
+    dims = list(range(x.ndim))
+    dims[-2:] = dims[-1], dims[-2]
+    return permute(x, dims=tuple(dims))
+
