@@ -422,11 +422,12 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=Fal
 
 def _source_index(n: int, before: int, after: int, mode: str) -> np.ndarray:
     """For each output position along one axis, the input position it copies (non-constant modes)."""
+    if mode == "circular":                  # as PyTorch: crop negative sides first, then wrap
+        start, kept = max(-before, 0), n - max(-before, 0) - max(-after, 0)
+        return start + np.arange(-max(before, 0), kept + max(after, 0)) % kept
     i = np.arange(-before, n + after)
     if mode == "replicate":
         return np.clip(i, 0, n - 1)
-    if mode == "circular":
-        return i % n
     i = np.abs(i)                                   # reflect about the first entry ...
     return np.where(i > n - 1, 2 * (n - 1) - i, i)  # ... and about the last
 
