@@ -351,14 +351,26 @@ class Tensor:
             return Tensor(np.asarray(other, dtype=self.data.dtype))
         return Tensor(other)
 
-    def __add__(self, other): return ops.add(self, self._lift(other))
-    def __radd__(self, other): return ops.add(self._lift(other), self)
-    def __sub__(self, other): return ops.sub(self, self._lift(other))
-    def __rsub__(self, other): return ops.sub(self._lift(other), self)
-    def __mul__(self, other): return ops.mul(self, self._lift(other))
-    def __rmul__(self, other): return ops.mul(self._lift(other), self)
-    def __truediv__(self, other): return ops.div(self, self._lift(other))
-    def __rtruediv__(self, other): return ops.div(self._lift(other), self)
+    def _binary(self, op, x, y) -> "Tensor":
+        try:
+            return op(x, y)
+        except ValueError:
+            try:
+                np.broadcast_shapes(x.shape, y.shape)
+            except ValueError:
+                raise ValueError(f"{op.name}: shapes {tuple(x.shape)} and {tuple(y.shape)} do not "
+                                 f"broadcast: trailing dimensions must be equal or 1; reshape or "
+                                 f"unsqueeze one operand") from None
+            raise
+
+    def __add__(self, other): return self._binary(ops.add, self, self._lift(other))
+    def __radd__(self, other): return self._binary(ops.add, self._lift(other), self)
+    def __sub__(self, other): return self._binary(ops.sub, self, self._lift(other))
+    def __rsub__(self, other): return self._binary(ops.sub, self._lift(other), self)
+    def __mul__(self, other): return self._binary(ops.mul, self, self._lift(other))
+    def __rmul__(self, other): return self._binary(ops.mul, self._lift(other), self)
+    def __truediv__(self, other): return self._binary(ops.div, self, self._lift(other))
+    def __rtruediv__(self, other): return self._binary(ops.div, self._lift(other), self)
     def __neg__(self): return ops.neg(self)
     def __pos__(self): return self
     def __matmul__(self, other): return functional.matmul(self, self._lift(other))

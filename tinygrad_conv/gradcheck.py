@@ -5,7 +5,7 @@ from typing import Callable
 
 import numpy as np
 
-from .engine import Tensor, no_grad
+from .engine import Tensor
 
 
 class GradcheckError(RuntimeError):
@@ -19,19 +19,16 @@ def _outputs(fn, inputs) -> list[Tensor]:
 
 def numerical_jacobian(fn: Callable, inputs: list[Tensor], i: int, eps: float) -> np.ndarray:
     """J[k, m] = (f(x + eps e_k) - f(x - eps e_k))_m / (2 eps) for input i.   -> (x_i.size, out.size)"""
-    x = inputs[i].data
-    flat = x.reshape(-1)                                 # a view: writes go into the input
-    columns = []
-    with no_grad():
-        for k in range(flat.size):
-            orig = flat[k]
-            flat[k] = orig + eps
-            plus = np.concatenate([o.data.ravel() for o in _outputs(fn, inputs)])
-            flat[k] = orig - eps
-            minus = np.concatenate([o.data.ravel() for o in _outputs(fn, inputs)])
-            flat[k] = orig
-            columns.append((plus - minus) / (2 * eps))
-    return np.array(columns).reshape(flat.size, -1)
+    def outputs_at(k: int, step: float) -> np.ndarray:
+        shifted = inputs[i].data.copy()
+        shifted.flat[k] += step
+        args = list(inputs)
+        args[i] = Tensor(shifted, requires_grad=inputs[i].requires_grad)  # fn may call backward itself
+        return np.concatenate([o.data.ravel() for o in _outputs(fn, args)])
+
+    size = inputs[i].data.size
+    return np.array([(outputs_at(k, eps) - outputs_at(k, -eps)) / (2 * eps) for k in range(size)]
+                    ).reshape(size, -1)
 
 
 def analytical_jacobian(fn: Callable, inputs: list[Tensor], wrt: list[int]) -> list[np.ndarray]:
