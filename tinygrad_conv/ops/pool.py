@@ -8,7 +8,7 @@ import numpy as np
 from ..engine import Tensor, primitive
 from ..kernels import pad_nd, window_view
 from .conv import conv2d_input_grad
-from .shape import getitem, reshape
+from .shape import getitem, pad, reshape
 
 
 def argmax_indices(x: np.ndarray, kernel, stride, padding, dilation) -> np.ndarray:
@@ -25,7 +25,13 @@ def argmax_indices(x: np.ndarray, kernel, stride, padding, dilation) -> np.ndarr
     a, b = np.divmod(arg, KW)
     rows = np.arange(OH)[:, None] * stride[0] - pt + a * dilation[0]
     cols = np.arange(OW)[None, :] * stride[1] - pl + b * dilation[1]
-    return rows * W + cols
+    index = rows * W + cols
+    if pt or pb or pl or pr:
+        # a window made only of padding (possible with dilation) has max -inf and no input cell
+        # to send a gradient to: mark it -1
+        inside = (rows >= 0) & (rows < x.shape[2]) & (cols >= 0) & (cols < W)
+        index = np.where(inside, index, -1)
+    return index
 
 
 @primitive
@@ -37,7 +43,10 @@ def max_pool2d(x, *, kernel, stride, padding, dilation):
     N, C, H, W = x.shape
     index = argmax_indices(x, kernel, stride, padding, dilation)
     y = np.take_along_axis(x.reshape(N, C, H * W), index.reshape(N, C, -1), axis=2)
-    return y.reshape(index.shape), index
+    y = y.reshape(index.shape)
+    if index.min(initial=0) < 0:
+        y = np.where(index < 0, -np.inf, y).astype(x.dtype)
+    return y, index
 
 
 @max_pool2d.defvjp
@@ -55,7 +64,11 @@ def unpool2d(dy, index, *, size):
     N, C = dy.shape[:2]
     H, W = size
     plane = (np.arange(N * C) * (H * W)).reshape(N, C, 1, 1)
-    summed = np.bincount((index + plane).ravel(), weights=dy.ravel(), minlength=N * C * H * W)
+    flat, weights = (index + plane).ravel(), dy.ravel()
+    if index.min(initial=0) < 0:                     # windows of padding only: no input cell
+        keep = index.ravel() >= 0
+        flat, weights = flat[keep], weights[keep]
+    summed = np.bincount(flat, weights=weights, minlength=N * C * H * W)
     return summed.astype(dy.dtype).reshape(N, C, H, W)
 
 
@@ -64,7 +77,8 @@ def unpool2d_vjp(ddx, dy, index, *, size):
     # the adjoint of scattering to the argmax is gathering from it
     N, C, H, W = ddx.shape
     n, c = np.ogrid[:N, :C]
-    flat = reshape(ddx, shape=(N, C, H * W))
+    flat = reshape(pad(reshape(ddx, shape=(N, C, H * W)), widths=((0, 1),)), shape=(N, C, H * W + 1))
+    # index -1 (a window of padding only) reads the appended zero
     gathered = getitem(flat, index=(n[:, :, None], c[:, :, None], index.data.reshape(N, C, -1)))
     return reshape(gathered, shape=dy.shape), None
 
