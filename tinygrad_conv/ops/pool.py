@@ -77,7 +77,7 @@ def unpool2d_vjp(ddx, dy, index, *, size):
     # the adjoint of scattering to the argmax is gathering from it
     N, C, H, W = ddx.shape
     n, c = np.ogrid[:N, :C]
-    flat = reshape(pad(reshape(ddx, shape=(N, C, H * W)), widths=((0, 1),)), shape=(N, C, H * W + 1))
+    flat = pad(reshape(ddx, shape=(N, C, H * W)), widths=((0, 1),))
     # index -1 (a window of padding only) reads the appended zero
     gathered = getitem(flat, index=(n[:, :, None], c[:, :, None], index.data.reshape(N, C, -1)))
     return reshape(gathered, shape=dy.shape), None
