@@ -226,6 +226,8 @@ class Primitive:
     def __call__(self, *inputs: "Tensor", **params):
         result = self.forward(*[x.data for x in inputs], **params)
         out, saved = result if isinstance(result, tuple) else (result, None)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)                    # full reductions give numpy scalars
         record = STATE.grad_enabled and any(x.requires_grad for x in inputs)
         y = Tensor.__new__(Tensor)
         y.data, y.grad, y.requires_grad, y._version, y.name = out, None, record, 0, None
