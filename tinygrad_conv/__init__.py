@@ -4,6 +4,9 @@ from .engine import (PRIMITIVES, Node, Primitive, Tensor, backward, detect_anoma
 from .functional import cat, stack
 from .gradcheck import GradcheckError, gradcheck
 from . import functional, ops
+from . import data, nn, optim
+from .random import manual_seed
+from .serialization import load, save
 
 import numpy as _np
 
@@ -35,4 +38,5 @@ def __getattr__(name):
 __all__ = ["Tensor", "tensor", "zeros", "ones", "no_grad", "enable_grad", "set_grad_enabled",
            "is_grad_enabled", "detect_anomaly", "backward", "toposort", "primitive", "Primitive",
            "Node", "PRIMITIVES", "gradcheck", "GradcheckError", "cat", "stack", "functional",
-           "ops", "float32", "float64", "int64"]
+           "ops", "float32", "float64", "int64", "nn", "optim", "data", "save", "load",
+           "manual_seed"]

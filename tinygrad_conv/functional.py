@@ -6,11 +6,12 @@ before any work, whatever PyTorch refuses), then calls primitives from `ops`.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Sequence
 
 import numpy as np
 
-from . import ops
+from . import ops, random
 from .engine import Tensor
 from .kernels import pool_out_size
 
@@ -486,6 +487,247 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     return x
 
 
+# ----------------------------------------------------------------------------------------------
+# Losses, normalisation, dropout
+
+
+def _class_axis(x: Tensor, dim, fn: str) -> int:
+    if dim is None:
+        raise ValueError(f"{fn}: dim must be given (the axis that holds the classes), e.g. "
+                         f"{fn}(x, dim=1) for logits of shape (N, C)")
+    if x.ndim == 0:
+        raise ValueError(f"{fn}: input must have at least one dimension, got a 0-D tensor")
+    return _axis(dim, x.ndim)
+
+
+def _shift_by_max(x: Tensor, axis: int) -> Tensor:
+    """z = x - max_j x_j along `axis`, the max taken as a constant.
+
+    Softmax is unchanged by subtracting any constant from a row, so treating the max as a
+    constant leaves the values and all derivatives exact, while e^z <= 1 never overflows.
+    """
+    return x - Tensor(np.max(x.data, axis=axis, keepdims=True))
+
+
+def softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    """y_i = e^{x_i} / sum_j e^{x_j} along `dim`.   any shape -> same shape, rows sum to 1"""
+    x = _tensor(input, "input")
+    axis = _class_axis(x, dim, "softmax")
+    e = ops.exp(_shift_by_max(x, axis))
+    return e / ops.sum_(e, axis=axis, keepdims=True)
+
+
+def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    """y_i = x_i - log sum_j e^{x_j} along `dim`, computed as z_i - log sum_j e^{z_j} with z = x - max x.
+
+    any shape -> same shape. Stable for large logits: exp only ever sees z <= 0.
+    """
+    x = _tensor(input, "input")
+    axis = _class_axis(x, dim, "log_softmax")
+    z = _shift_by_max(x, axis)
+    return z - ops.log(ops.sum_(ops.exp(z), axis=axis, keepdims=True))
+
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction, fn: str) -> str:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{fn}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return reduction
+
+
+def _class_targets(target, x: Tensor, ignore_index: int, fn: str) -> np.ndarray:
+    """Integer class targets as an int64 array of x's shape without the class axis (axis 1)."""
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{fn}: target must hold integer class indices, got dtype {t.dtype}; "
+                        f"convert with .long() (Tensor) or .astype(np.int64) (numpy)")
+    expected = x.shape[:1] + x.shape[2:] if x.ndim >= 2 else ()
+    if t.shape != expected:
+        raise ValueError(f"{fn}: target of shape {t.shape} does not match input of shape "
+                         f"{tuple(x.shape)}: expected one class index per row, shape {expected} "
+                         f"(the input without its class dimension)")
+    C = x.shape[1] if x.ndim >= 2 else x.shape[0]
+    bad = (t != ignore_index) & ((t < 0) | (t >= C))
+    if bad.any():
+        raise ValueError(f"{fn}: target holds class index {int(t[bad].flat[0])}, but the input has "
+                         f"{C} classes (valid indices 0..{C - 1}, or ignore_index={ignore_index})")
+    return t.astype(np.int64)
+
+
+def _rows_of_classes(x: Tensor) -> Tensor:
+    """(N, C, d1, ...) -> (N*d1*..., C), and (C,) -> (1, C): one row of class scores per target."""
+    if x.ndim == 2:
+        return x
+    if x.ndim == 1:
+        return ops.reshape(x, shape=(1, x.shape[0]))
+    C = x.shape[1]
+    classes_last = ops.permute(x, dims=(0,) + tuple(range(2, x.ndim)) + (1,))
+    return ops.reshape(classes_last, shape=(x.data.size // C, C))
+
+
+def nll_loss(input: Tensor, target, weight: Tensor | None = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """loss_n = -w[t_n] * input[n, t_n]; 'mean' divides the sum by sum_n w[t_n].
+
+    input: (N, C) log-probabilities (or (C,), or (N, C, d1, ...)); target: (N,) integer classes
+    (or (), or (N, d1, ...)) as a numpy array or Tensor; weight: (C,) per-class weights.
+    Targets equal to ignore_index contribute nothing. -> scalar, or target's shape for 'none'.
+    """
+    x = _tensor(input, "input")
+    _check_reduction(reduction, "nll_loss")
+    if x.ndim == 0:
+        raise ValueError("nll_loss: input must be (N, C) or (C,) log-probabilities, got a 0-D tensor")
+    t = _class_targets(target, x, ignore_index, "nll_loss")
+    C = x.shape[1] if x.ndim >= 2 else x.shape[0]
+    rows = _rows_of_classes(x)
+    flat = t.reshape(-1)
+    kept = flat != ignore_index
+    classes = np.where(kept, flat, 0)
+    if weight is None:
+        w = kept.astype(x.dtype)
+    else:
+        weight = _tensor(weight, "weight")
+        if weight.shape != (C,):
+            raise ValueError(f"nll_loss: weight must have shape ({C},), one per class, got "
+                             f"{tuple(weight.shape)}")
+        w = (weight.data[classes] * kept).astype(x.dtype)
+    picked = ops.getitem(rows, index=(np.arange(len(flat)), classes))        # input[n, t_n]
+    losses = -picked * Tensor(w)
+    if reduction == "none":
+        return ops.reshape(losses, shape=t.shape)
+    total = ops.sum_(losses)
+    return total if reduction == "sum" else total / Tensor(np.asarray(w.sum(), dtype=x.dtype))
+
+
+def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_index: int = -100,
+                  reduction: str = "mean") -> Tensor:
+    """loss_n = -log softmax(x_n)[t_n] = log sum_j e^{x_nj} - x_{n t_n}   (= nll_loss(log_softmax(x, 1), t))
+
+    input: (N, C) raw scores (logits), or (C,), or (N, C, d1, ...); target: (N,) integer classes
+    as a numpy array or Tensor, or class probabilities of the input's shape (then
+    loss_n = -sum_c w_c p_nc log softmax(x_n)_c). -> scalar, or (N, ...) for reduction='none'.
+    """
+    x = _tensor(input, "input")
+    _check_reduction(reduction, "cross_entropy")
+    if x.ndim == 0:
+        raise ValueError("cross_entropy: input must be (N, C) or (C,) logits, got a 0-D tensor")
+    class_axis = 1 if x.ndim >= 2 else 0
+    logp = log_softmax(x, dim=class_axis)
+    is_probabilities = (isinstance(target, Tensor) and np.issubdtype(target.dtype, np.floating)) \
+        or (isinstance(target, np.ndarray) and target.dtype.kind == "f")
+    if not is_probabilities:
+        return nll_loss(logp, target, weight=weight, ignore_index=ignore_index, reduction=reduction)
+    p = _tensor(target, "target")
+    if p.shape != x.shape:
+        raise ValueError(f"cross_entropy: a floating-point target holds class probabilities and "
+                         f"must have the input's shape {tuple(x.shape)}, got {tuple(p.shape)}; "
+                         f"for class indices pass an integer array")
+    if weight is not None:
+        weight = _tensor(weight, "weight")
+        shape = [1] * x.ndim
+        shape[class_axis] = x.shape[class_axis]
+        logp = logp * ops.reshape(weight, shape=tuple(shape))
+    losses = -ops.sum_(p * logp, axis=class_axis)
+    if reduction == "none":
+        return losses
+    total = ops.sum_(losses)
+    return total if reduction == "sum" else total / max(losses.data.size, 1)
+
+
+def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """loss = (x - y)^2, averaged ('mean'), summed ('sum') or elementwise ('none').
+
+    input, target: the same shape (a different shape broadcasts, with a warning, as in PyTorch).
+    """
+    x, y = _tensor(input, "input"), _tensor(target, "target")
+    _check_reduction(reduction, "mse_loss")
+    if x.shape != y.shape:
+        warnings.warn(f"mse_loss: using a target size {tuple(y.shape)} that is different to the "
+                      f"input size {tuple(x.shape)}. This will likely lead to incorrect results "
+                      f"due to broadcasting. Please ensure they have the same size.", stacklevel=2)
+    diff = x - y
+    squared = diff * diff
+    if reduction == "none":
+        return squared
+    return ops.sum_(squared) if reduction == "sum" else mean(squared)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """y = x * m / (1 - p) with m_i ~ Bernoulli(1 - p) in training, y = x otherwise.
+
+    Any shape. Scaling the kept entries by 1/(1-p) keeps E[y] = x, so evaluation needs no change.
+    The mask is drawn from the framework's generator (tc.manual_seed makes it repeatable).
+    """
+    x = _tensor(input, "input")
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)):
+        raise TypeError(f"dropout: p must be a number between 0 and 1, got {p!r} ({type(p).__name__})")
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: probability p has to be between 0 and 1, but got p={p}")
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * Tensor(np.zeros(x.shape, dtype=x.dtype))
+    keep = random.generator().random(x.shape) >= p
+    return x * Tensor((keep / (1 - p)).astype(x.dtype))
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """y = (x - mean) / sqrt(var + eps) * weight + bias, per channel (axis 1).
+
+    input: (N, C, ...); running_mean, running_var, weight, bias: (C,).
+    training: mean and biased var over every axis but 1 of this batch, and (when given) the
+    running stats move in place: r = (1 - momentum) r + momentum * batch stat, with the unbiased
+    var (n/(n-1) times the biased one) for running_var. Otherwise the running stats normalise.
+    """
+    x = _tensor(input, "input")
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: input must be (N, C, ...) with channels on axis 1, got shape "
+                         f"{tuple(x.shape)}")
+    C = x.shape[1]
+    for name, value in (("running_mean", running_mean), ("running_var", running_var),
+                        ("weight", weight), ("bias", bias)):
+        if value is not None and tuple(value.shape) != (C,):
+            raise ValueError(f"batch_norm: {name} must have shape ({C},), one entry per channel of "
+                             f"the input of shape {tuple(x.shape)}, got {tuple(value.shape)}")
+    axes = (0,) + tuple(range(2, x.ndim))
+    channel_shape = (1, C) + (1,) * (x.ndim - 2)
+    if training:
+        count = x.data.size // C
+        if count <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
+                             f"got input of shape {tuple(x.shape)}; use a batch larger than 1 or "
+                             f"call model.eval()")
+        batch_mean = mean(x, axis=axes, keepdims=True)
+        centred = x - batch_mean
+        batch_var = mean(centred * centred, axis=axes, keepdims=True)
+        if running_mean is not None:
+            running_mean.data[...] = (momentum * batch_mean.data.reshape(C)
+                                      + (1 - momentum) * running_mean.data)
+            running_mean.mark_modified()
+        if running_var is not None:
+            unbiased = batch_var.data.reshape(C) * (count / (count - 1))
+            running_var.data[...] = momentum * unbiased + (1 - momentum) * running_var.data
+            running_var.mark_modified()
+        y = centred / ops.sqrt(batch_var + eps)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var must be given when "
+                             "training=False (evaluation normalises with them)")
+        stats_mean = Tensor(running_mean.data.reshape(channel_shape).astype(x.dtype))
+        stats_var = Tensor(running_var.data.reshape(channel_shape).astype(x.dtype))
+        y = (x - stats_mean) / ops.sqrt(stats_var + eps)
+    if weight is not None:
+        y = y * ops.reshape(_tensor(weight, "weight"), shape=channel_shape)
+    if bias is not None:
+        y = y + ops.reshape(_tensor(bias, "bias"), shape=channel_shape)
+    return y
+
+
 __all__ = ["conv2d", "max_pool2d", "avg_pool2d", "pad", "relu", "tanh", "sigmoid", "linear",
            "matmul", "cat", "stack", "reshape", "flatten", "permute", "transpose", "expand",
-           "unsqueeze", "squeeze", "getitem", "mean"]
+           "unsqueeze", "squeeze", "getitem", "mean",
+           "softmax", "log_softmax", "nll_loss", "cross_entropy", "mse_loss", "dropout", "batch_norm"]
