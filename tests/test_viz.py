@@ -114,10 +114,18 @@ def test_op_labels_summarise_index_arrays_and_keep_asymmetric_padding():
 
 
 def test_tensor_name_slot_is_the_label():
-    x = leaf(3)
+    x = leaf(3, name="x")
     h = x.exp()
     h.name = "hidden"
-    assert label_of(viz.draw(h.sum()).source, "t1").startswith("hidden\n")
+    source = viz.draw(h.sum()).source
+    assert label_of(source, "t1").startswith("hidden\n")
+    assert 'fillcolor="#d3f2d3"' in node_line(source, "t0")     # a name alone: still an input
+
+
+def test_an_nn_parameter_is_a_parameter_without_a_name():
+    w = nn.Parameter(np.ones(2))
+    source = viz.draw((w * 2.0).sum()).source
+    assert 'fillcolor="#cfe0fc"' in node_line(source, "t0")
 
 
 def test_draw_a_leaf_is_one_node():
@@ -418,7 +426,7 @@ def test_frames_count_contributions_at_shared_nodes():
     assert [c for c in counts if c] == sorted(c for c in counts if c)        # grows step by step
     assert {"1", "2", "3"} <= set(counts)
     assert "w: 1 of 3" not in frames[0].source
-    assert any("t0: 2 of 3 contributions" in f.comment for f in frames)
+    assert any(f.comment.endswith("; w: 2 of 3 contributions") for f in frames)
     loss.backward(retain_graph=True)                  # the last partial sum is the real gradient
     assert w_labels[-1].endswith(viz._summary(w.grad.data))
     assert 'color="#2ca02c"' in node_line(frames[-1].source, "t0")            # complete: green
@@ -429,13 +437,15 @@ def test_frames_count_contributions_at_shared_nodes():
 def test_frames_label_the_arriving_and_sent_gradients():
     a = Tensor(2.0, requires_grad=True, dtype=np.float64)
     b = Tensor(-3.0, requires_grad=True, dtype=np.float64)
+    a.name = "a"
     loss = a * b
     (frame,) = viz.backward_frames(loss)
     source = frame.source
     assert re.search(r'op0 -> t2 \[label="dY 1"', source)
     assert re.search(r't0 -> op0 \[label="sends -3"', source)              # dL/da = b
     assert re.search(r't1 -> op0 \[label="sends 2"', source)               # dL/db = a
-    assert frame.comment.startswith("step 1/1: VJP of mul (op0) gets dY at t2")
+    assert frame.comment == "step 1/1: the VJP of mul gets dY 1 from a scalar and sends -3 to a, 2 to a scalar"
+    assert frame.comment in source                                        # the frame's title
     assert "grad (seed) 1" in label_of(source, "t2")
 
 
@@ -552,3 +562,43 @@ def test_render_rejects_non_graphs(tmp_path):
 
 def test_viz_is_reachable_from_the_package():
     assert tc.viz is viz
+
+
+# ---- the gallery script ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def make_figures():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "viz" / "make_figures.py"
+    spec = importlib.util.spec_from_file_location("make_figures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_figure_check_ignores_last_digit_rounding_only(make_figures):
+    same = make_figures.same_up_to_rounding
+    assert same('t0 [label="w\\n= 0.5\\ngrad 1.182"]', 't0 [label="w\\n= 0.5\\ngrad 1.183"]')
+    assert not same('label="grad 1.182"', 'label="grad 1.25"')
+    assert not same('label="(2, 4, 4, 4)"', 'label="(2, 4, 4, 5)"')
+    assert not same('t0 -> op1', 't0 -> op2')
+    assert not same('label="stride=(2, 2)"', 'label="padding=(2, 2)"')
+
+
+@pytest.mark.skipif(not HAS_DOT, reason="Graphviz dot is not installed")
+def test_figure_check_finds_stale_dot_and_stale_svg(make_figures, tmp_path):
+    names = ["scalar_chain_rule"]
+    make_figures.write(names, tmp_path)
+    assert make_figures.check(names, tmp_path) == []
+    dot, svg = tmp_path / "scalar_chain_rule.dot", tmp_path / "scalar_chain_rule.svg"
+    original = dot.read_text()
+    dot.write_text(original.replace("grad 6", "grad 7"))
+    stale, unrendered = make_figures.check(names, tmp_path)       # and the SVG is not of this DOT
+    assert stale.startswith("scalar_chain_rule.dot is stale") and '+\tt0 [label="a' in stale
+    assert unrendered.startswith("scalar_chain_rule.svg was not rendered from")
+    dot.write_text(original)
+    svg.write_text(re.sub(r"dot-sha256: \w", "dot-sha256: x", svg.read_text()))
+    assert make_figures.check(names, tmp_path) == [
+        "scalar_chain_rule.svg was not rendered from the committed scalar_chain_rule.dot"]
+    assert make_figures.main(["--check", "--out", str(tmp_path), *names]) == 1

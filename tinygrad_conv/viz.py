@@ -10,7 +10,8 @@
 Legend
     Tensors are rounded boxes: name, shape and dtype, values (tiny tensors), gradient (values for
     tiny tensors, its norm ‖grad‖ otherwise).
-        light blue       parameter: a leaf named by `params` or by the modules it was used in
+        light blue       parameter: an nn.Parameter, or a leaf named by `params` or by the
+                         modules it was used in
         light green      input: any other leaf with requires_grad=True
         grey, dashed     constant: a leaf with requires_grad=False (data, masks, literals); no gradient
         white            an intermediate result
@@ -344,6 +345,22 @@ def _freed_error() -> RuntimeError:
         "draw before calling backward().")
 
 
+def _param_pairs(params) -> list[tuple[str, Tensor]]:
+    """draw's `params` as (name, tensor) pairs: a dict, or pairs such as model.named_parameters()."""
+    if params is None:
+        return []
+    try:
+        pairs = [(str(name), p) for name, p in (params.items() if isinstance(params, Mapping)
+                                                 else params)]
+    except (TypeError, ValueError):
+        raise TypeError(f"draw: params must be a dict of name -> Tensor (or pairs, e.g. "
+                        f"model.named_parameters()), got {type(params).__name__}") from None
+    for name, p in pairs:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"draw: params[{name!r}] must be a Tensor, got {type(p).__name__}")
+    return pairs
+
+
 class _Module:
     """One nn.Module call in the drawing: a cluster, or a box when collapsed."""
 
@@ -404,24 +421,20 @@ class _Layout:
                     for name, p in named:             # buffers: BatchNorm's running statistics
                         self.names.setdefault(id(p), name)
                         self.owner.setdefault(id(p), (id(outer), name.rpartition(".")[0]))
+        named = set(self.names)                       # parameters: of modules, or in `params`
         for t in self.tensors:
             if t.name is not None:
                 self.names[id(t)] = str(t.name)
-        if params is not None:
-            items = params.items() if isinstance(params, Mapping) else params
-            try:
-                for name, p in items:
-                    if not isinstance(p, Tensor):
-                        raise TypeError(f"draw: params[{name!r}] must be a Tensor, got "
-                                        f"{type(p).__name__}")
-                    self.names[id(p)] = str(name)
-            except (TypeError, ValueError) as error:
-                if "params[" in str(error):
-                    raise
-                raise TypeError(f"draw: params must be a dict of name -> Tensor (or pairs, e.g. "
-                                f"model.named_parameters()), got {type(params).__name__}") from None
-        self.parameters = {id(p) for p in self.tensors if p.node is None and p.requires_grad
-                           and id(p) in self.names}
+        for name, p in _param_pairs(params):
+            self.names[id(p)] = name
+            named.add(id(p))
+        from .nn import Parameter
+        self.parameters = {id(t) for t in self.tensors if t.node is None and t.requires_grad
+                           and (id(t) in named or isinstance(t, Parameter))}
+
+    def describe(self, t: Tensor) -> str:
+        """How a caption refers to a tensor: its name, else its shape."""
+        return self.names.get(id(t)) or ("a scalar" if t.ndim == 0 else str(tuple(t.shape)))
 
     def kind(self, t: Tensor) -> str:
         if t is self.root:
@@ -794,12 +807,12 @@ def backward_frames(root: Tensor, **draw_options) -> list[Drawing]:
             done = snapshot[id(x)][0] >= max(total[id(x)], 1)
             return {"color": _COMPLETE if done else _PARTIAL, "penwidth": "2"}
 
-        shared = [f"{layout.ids[id(p)]}: {partial[id(p)][0]} of {total[id(p)]} contributions"
+        shared = [f"{layout.describe(p)}: {partial[id(p)][0]} of {total[id(p)]} contributions"
                   for p in received if total[id(p)] > 1]
-        caption = (f"step {k + 1}/{len(steps)}: VJP of {t.node.op.name} ({layout.op_ids[id(t)]}) "
-                   f"gets dY at {layout.ids[id(t)]}, sends to "
-                   + (", ".join(layout.ids[id(p)] for p in received) or "nothing")
-                   + (f"; {'; '.join(shared)}" if shared else ""))
+        sends = ", ".join(f"{_summary(dp.data)} to {layout.describe(p)}" for _, p, dp in step.sent)
+        caption = (f"step {k + 1}/{len(steps)}: the VJP of {t.node.op.name} gets dY "
+                   f"{_summary(step.dy.data)} from {layout.describe(t)} and sends "
+                   + (sends or "nothing") + (f"; {'; '.join(shared)}" if shared else ""))
         graph = _new_graph(f"frame{k}", options["rankdir"], comment=caption)
         graph.attr(id=f"frame{k}", label=_label([caption]), labelloc="t")
         layout.emit(graph, grad_of=grad_of, tensor_style=style, current=t, edge_labels=labels)
