@@ -602,3 +602,11 @@ def test_figure_check_finds_stale_dot_and_stale_svg(make_figures, tmp_path):
     assert make_figures.check(names, tmp_path) == [
         "scalar_chain_rule.svg was not rendered from the committed scalar_chain_rule.dot"]
     assert make_figures.main(["--check", "--out", str(tmp_path), *names]) == 1
+
+
+def test_frames_of_a_non_scalar_root_start_from_ones():
+    x = leaf(2, name="x")
+    y = x * 3.0
+    frames = viz.backward_frames(y)
+    assert len(frames) == 1 and "grad (seed) [1, 1]" in frames[0].source
+    assert re.search(r't0 -> op0 \[label="sends \[3, 3\]"', frames[0].source)
