@@ -4,9 +4,11 @@ Shapes: x (N, C, H, W), w (F, C/G, KH, KW), y (N, F, OH, OW), G groups.
 Parameters arrive normalised: stride=(sh, sw), padding=((top, bottom), (left, right)),
 dilation=(dh, dw), groups=G. A negative padding crops (the VJPs use that to drop remainders).
 """
-from ..engine import Tensor, primitive
+import numpy as np
+
+from ..engine import Tensor, is_grad_enabled, primitive
 from ..kernels import correlate2d, pad_nd
-from .shape import dilate2d, flip, permute, reshape
+from .shape import cat, dilate2d, flip, getitem, pad, permute, reshape
 
 
 @primitive
@@ -57,16 +59,66 @@ def conv2d_input_grad(dy: Tensor, w: Tensor, x_shape: tuple, *, stride, padding,
     degrees with its C and F axes swapped maps F channels back to C. The forward padding is cropped
     off again, and the remainder rows the forward never read get zero gradient (extra padding).
     Also the VJP of avg_pool2d, whose window is a constant kernel.
+
+    With stride > 1 most of dilate_s(dY) is zeros; a plain backward pass uses the equal, exact
+    stride-phase form below, which skips them. When the backward pass is itself recorded
+    (create_graph=True: double backward, or drawing the gradient graph) dX keeps this textbook
+    form, one conv2d of the dilated dY, so the graph shows the formula above.
     """
+    if stride != (1, 1) and dilation == (1, 1) and not is_grad_enabled():
+        return _input_grad_by_phases(dy, w, x_shape, stride=stride, padding=padding, groups=groups)
     N, C, H, W = x_shape
     F, Cg, KH, KW = w.shape
     (pt, pb), (pl, pr) = padding
     rh = remainder(H, dy.shape[2], KH, stride[0], pt, pb, dilation[0])
     rw = remainder(W, dy.shape[3], KW, stride[1], pl, pr, dilation[1])
     eh, ew = dilation[0] * (KH - 1), dilation[1] * (KW - 1)      # dilated kernel extent - 1
-    # (G, F/G, C/G) -> (G, C/G, F/G): each group's filter bank transposed, then rotated by 180
-    wt = permute(reshape(w, shape=(groups, F // groups, Cg, KH, KW)), dims=(0, 2, 1, 3, 4))
-    wt = flip(reshape(wt, shape=(groups * Cg, F // groups, KH, KW)), dims=(2, 3))
-    return conv2d(dilate2d(dy, stride=stride), wt, stride=(1, 1),
+    return conv2d(dilate2d(dy, stride=stride), rot180_transposed(w, groups), stride=(1, 1),
                   padding=((eh - pt, eh - pb + rh), (ew - pl, ew - pr + rw)),
                   dilation=dilation, groups=groups)
+
+
+def rot180_transposed(w: Tensor, groups: int) -> Tensor:
+    """W with each group's filter bank transposed and every kernel rotated by 180 degrees.
+
+    w: (F, C/G, KH, KW) -> (C, F/G, KH, KW); (G, F/G, C/G) -> (G, C/G, F/G) inside.
+    """
+    F, Cg, KH, KW = w.shape
+    wt = permute(reshape(w, shape=(groups, F // groups, Cg, KH, KW)), dims=(0, 2, 1, 3, 4))
+    return flip(reshape(wt, shape=(groups * Cg, F // groups, KH, KW)), dims=(2, 3))
+
+
+def _input_grad_by_phases(dy: Tensor, w: Tensor, x_shape: tuple, *, stride, padding,
+                          groups) -> Tensor:
+    """conv2d_input_grad for stride s > 1 (no dilation), without multiplying dilate_s's zeros.
+
+    Split the padded input rows by their stride phase r = h mod s. In the full correlation with
+    dilate_s(dY), row h = q*s + r only ever meets non-zero entries of dY through the taps
+    a = r, r + s, r + 2s, ... of W, and then dY's row q - k for tap a = r + k*s:
+        dX_pad[q*s + r] = sum_k dY[q - k] W[r + k*s] = (rot180(W[r::s]) ∗ pad(dY))[q]
+    so each phase (rh, rw) is an exact full convolution of the undilated dY with the sub-kernel
+    W[:, :, rh::sh, rw::sw], and interleaving the s*s phases rebuilds dX_pad with s² times fewer
+    multiply-adds. Rows past the last window come out as zero by themselves (no tap reaches them).
+    dy: (N, F, OH, OW), w: (F, C/G, KH, KW) -> dx: (N, C, H, W)
+    """
+    N, C, H, W = x_shape
+    (pt, pb), (pl, pr) = padding
+    (sh, sw), (OH, OW) = stride, dy.shape[2:]
+    Qh, Qw = -(-(H + pt + pb) // sh), -(-(W + pl + pr) // sw)     # rows, columns per phase
+    phase_rows = []
+    for r in range(sh):
+        phases = []
+        for c in range(sw):
+            w_phase = getitem(w, index=(slice(None), slice(None), slice(r, None, sh), slice(c, None, sw)))
+            KHp, KWp = w_phase.shape[2:]
+            if KHp == 0 or KWp == 0:                 # stride > kernel: no tap lands on this phase
+                phase = Tensor(np.zeros((N, C, Qh, Qw), dtype=dy.dtype))
+            else:
+                phase = conv2d(dy, rot180_transposed(w_phase, groups), stride=(1, 1),
+                               padding=((KHp - 1, Qh - OH), (KWp - 1, Qw - OW)), dilation=(1, 1),
+                               groups=groups)
+            phases.append(reshape(phase, shape=(N, C, Qh, 1, Qw, 1)))
+        phase_rows.append(cat(*phases, axis=5))
+    # (N, C, Qh, sh, Qw, sw) -> row q*sh + r, column q'*sw + c of the padded input
+    dx_pad = reshape(cat(*phase_rows, axis=3), shape=(N, C, Qh * sh, Qw * sw))
+    return pad(dx_pad, widths=((-pt, H + pt - Qh * sh), (-pl, W + pl - Qw * sw)))

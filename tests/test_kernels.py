@@ -1,0 +1,188 @@
+"""The pure NumPy kernels against explicit loops: correlate2d, window_view, pad_nd, dilate2d, out_size.
+
+correlate2d has several layouts inside (flat rows or sliding windows, a kernel smaller or larger
+than its output, slabs of images), so the sweep covers each of them, with contiguous, transposed,
+cropped and flipped inputs, in float64 (exact comparisons up to rounding) and float32 (dtype kept).
+"""
+import itertools
+
+import numpy as np
+import pytest
+
+from tinygrad_conv import kernels
+from tinygrad_conv.kernels import (correlate2d, dilate2d, out_size, pad_nd, pool_out_size,
+                                   window_view)
+
+
+def correlate2d_loops(x, w, stride, dilation, groups):
+    """y[n, f, i, j] = sum_{c, a, b} x[n, g*C/G + c, i*sh + a*dh, j*sw + b*dw] w[f, c, a, b], by loops."""
+    N, C, H, W = x.shape
+    F, Cg, KH, KW = w.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    OH, OW = (H - dh * (KH - 1) - 1) // sh + 1, (W - dw * (KW - 1) - 1) // sw + 1
+    y = np.zeros((N, F, OH, OW))
+    for f, i, j, c, a, b in itertools.product(range(F), range(OH), range(OW), range(Cg),
+                                              range(KH), range(KW)):
+        channel = (f // (F // groups)) * Cg + c
+        y[:, f, i, j] += x[:, channel, i * sh + a * dh, j * sw + b * dw] * w[f, c, a, b]
+    return y
+
+
+def layouts(x):
+    """The same values as x in the memory layouts correlate2d meets: contiguous, a transposed
+    copy (conv2d's dW passes x with N and C swapped), a crop of a wider array (row pitch > W),
+    and a view with a negative step along W (no flat rows)."""
+    N, C, H, W = x.shape
+    wide = np.zeros((N, C, H + 1, W + 3), dtype=x.dtype)
+    wide[:, :, :H, :W] = x
+    flipped = np.ascontiguousarray(x[..., ::-1])[..., ::-1]
+    return {"contiguous": x, "transposed": np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3),
+            "cropped": wide[:, :, :H, :W], "flipped": flipped}
+
+
+SMALL_KERNEL = list(itertools.product([(6, 7), (5, 9)], [(1, 1), (2, 3), (3, 1)],
+                                      [(1, 1), (2, 1), (3, 2)], [(1, 1), (1, 2)], [1, 2]))
+
+
+@pytest.mark.parametrize("hw,kernel,stride,dilation,groups", SMALL_KERNEL)
+def test_correlate2d_matches_loops(hw, kernel, stride, dilation, groups):
+    x = np.random.standard_normal((2, 2 * groups) + hw)
+    w = np.random.standard_normal((2 * groups, 2) + kernel)
+    expected = correlate2d_loops(x, w, stride, dilation, groups)
+    for name, view in layouts(x).items():
+        np.testing.assert_allclose(correlate2d(view, w, stride, dilation, groups), expected,
+                                   rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("kernel,stride,dilation,groups", [
+    ((8, 9), (1, 1), (1, 1), 1), ((5, 5), (1, 1), (2, 2), 1), ((8, 9), (2, 1), (1, 1), 2),
+    ((9, 10), (1, 1), (1, 1), 3)])
+def test_correlate2d_kernel_larger_than_output_matches_loops(kernel, stride, dilation, groups):
+    # conv2d's dW: dY is the kernel and the output is only KH x KW
+    x = np.random.standard_normal((2, 2 * groups, 11, 12))
+    w = np.random.standard_normal((groups, 2) + kernel)
+    expected = correlate2d_loops(x, w, stride, dilation, groups)
+    assert expected.shape[2] * expected.shape[3] < kernel[0] * kernel[1]
+    for name, view in layouts(x).items():
+        np.testing.assert_allclose(correlate2d(view, w, stride, dilation, groups), expected,
+                                   rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("shape,kernel", [((3, 4, 1, 7), (1, 3)), ((3, 4, 7, 1), (3, 1)),
+                                          ((3, 4, 1, 1), (1, 1)), ((1, 2, 3, 30), (1, 2))])
+def test_correlate2d_degenerate_planes(shape, kernel):
+    x = np.random.standard_normal(shape)
+    w = np.random.standard_normal((2, shape[1]) + kernel)
+    for name, view in layouts(x).items():
+        np.testing.assert_allclose(correlate2d(view, w), correlate2d_loops(x, w, (1, 1), (1, 1), 1),
+                                   rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("slab_bytes", [1, 700, 1 << 30])
+def test_correlate2d_same_result_for_any_slab_size(monkeypatch, slab_bytes):
+    # the im2col matrix is built a slab at a time: one image (or kernel channel) per slab, a few, or all
+    monkeypatch.setattr(kernels, "SLAB_BYTES", slab_bytes)
+    x = np.random.standard_normal((5, 4, 8, 9))
+    for w, groups in [(np.random.standard_normal((6, 2, 3, 2)), 2),          # small kernel
+                      (np.random.standard_normal((3, 4, 7, 8)), 1)]:         # large kernel
+        np.testing.assert_allclose(correlate2d(x, w, groups=groups),
+                                   correlate2d_loops(x, w, (1, 1), (1, 1), groups), rtol=1e-12, atol=1e-12)
+
+
+def test_correlate2d_keeps_float32():
+    x = np.random.standard_normal((2, 3, 9, 9)).astype(np.float32)
+    w = np.random.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    for stride, kernel in [((1, 1), w), ((2, 2), w), ((1, 1), x[:, :, :6, :6].transpose(1, 0, 2, 3))]:
+        y = correlate2d(x if kernel is w else x.transpose(1, 0, 2, 3), kernel, stride)
+        assert y.dtype == np.float32
+
+
+def test_correlate2d_does_not_write_its_inputs():
+    x = np.random.standard_normal((2, 3, 6, 6))
+    w = np.random.standard_normal((2, 3, 3, 3))
+    x.flags.writeable = w.flags.writeable = False        # a write would raise
+    correlate2d(x, w)
+    correlate2d(x.transpose(1, 0, 2, 3), x[:, :2].transpose(1, 0, 2, 3))
+
+
+def test_window_view_reads_the_windows():
+    x = np.random.standard_normal((2, 3, 9, 8))
+    windows = window_view(x, (2, 3), (2, 1), (3, 2))
+    assert windows.shape == (2, 3, 3, 4, 2, 3) and not windows.flags.writeable
+    for i, j, a, b in itertools.product(range(3), range(4), range(2), range(3)):
+        np.testing.assert_array_equal(windows[:, :, i, j, a, b], x[:, :, i * 2 + a * 3, j + b * 2])
+
+
+@pytest.mark.parametrize("size,kernel,stride,pads,dilation", itertools.product(
+    [5, 8, 13], [1, 2, 3], [1, 2, 3], [(0, 0), (1, 2), (2, 0)], [1, 2]))
+def test_out_size_counts_the_windows(size, kernel, stride, pads, dilation):
+    span = dilation * (kernel - 1) + 1
+    padded = size + sum(pads)
+    expected = len([start for start in range(0, padded, stride) if start + span <= padded])
+    assert out_size(size, kernel, stride, *pads, dilation) == expected
+
+
+@pytest.mark.parametrize("size,kernel,stride,padding,ceil_mode,expected", [
+    (7, 2, 2, 0, False, 3), (7, 2, 2, 0, True, 4), (6, 3, 2, 1, True, 4), (5, 3, 2, 1, True, 3),
+    (8, 3, 3, 0, True, 3), (4, 2, 2, 1, True, 3)])
+def test_pool_out_size_follows_pytorch(size, kernel, stride, padding, ceil_mode, expected):
+    # with ceil_mode a last, partial window counts only if it starts inside the input or left padding
+    assert pool_out_size(size, kernel, stride, padding, 1, ceil_mode) == expected
+
+
+@pytest.mark.parametrize("widths", [((1, 2),), ((0, 3), (2, 1)), ((1, 1), (1, 1), (0, 2))])
+def test_pad_nd_then_negative_pad_round_trips(widths):
+    x = np.random.standard_normal((2, 3, 4, 5))
+    padded = pad_nd(x, widths, value=7.0)
+    lead = x.ndim - len(widths)
+    assert padded.shape == x.shape[:lead] + tuple(n + b + a for n, (b, a) in zip(x.shape[lead:], widths))
+    np.testing.assert_array_equal(pad_nd(padded, [(-b, -a) for b, a in widths]), x)
+    border = np.ones(padded.shape, bool)
+    border[(Ellipsis,) + tuple(slice(b, b + n) for n, (b, _) in zip(x.shape[lead:], widths))] = False
+    assert (padded[border] == 7.0).all()
+
+
+def test_pad_nd_mixed_signs_crops_and_pads():
+    x = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(pad_nd(x, ((-1, 1), (2, -3))),
+                                  [[0, 0, 4], [0, 0, 8], [0, 0, 0]])
+    assert pad_nd(x, ((0, 0), (0, 0))) is x
+
+
+@pytest.mark.parametrize("stride", [(1, 1), (2, 1), (3, 2)])
+def test_dilate2d_inserts_zeros_and_slicing_undoes_it(stride):
+    x = np.random.standard_normal((2, 3, 4, 5))
+    dilated = dilate2d(x, stride)
+    assert dilated.shape == (2, 3, 3 * stride[0] + 1, 4 * stride[1] + 1)
+    np.testing.assert_array_equal(dilated[..., ::stride[0], ::stride[1]], x)
+    assert np.count_nonzero(dilated) == np.count_nonzero(x)
+
+
+# ---- conv2d's dX by stride phases ---------------------------------------------------------------
+
+@pytest.mark.parametrize("kernel,stride,padding,groups", [
+    ((3, 3), (2, 2), ((1, 1), (1, 1)), 1), ((1, 1), (3, 2), ((0, 0), (0, 0)), 2),
+    ((4, 3), (2, 3), ((2, 0), (1, 2)), 1), ((5, 5), (3, 3), ((2, 2), (0, 1)), 2)])
+def test_input_grad_by_phases_equals_dilated_form(kernel, stride, padding, groups):
+    """The stride-phase split of dX is exact: same values as the correlation of the dilated dY,
+    and (both being made of primitives) the same second derivatives."""
+    import tinygrad_conv as tc
+    from tinygrad_conv.ops import conv
+    x_shape = (2, 2 * groups, 9, 8)
+    w = tc.Tensor(np.random.standard_normal((2 * groups, 2) + kernel), requires_grad=True)
+    params = dict(stride=stride, padding=padding, dilation=(1, 1), groups=groups)
+    y = conv.conv2d(tc.Tensor(np.zeros(x_shape)), w, **params)
+    dy = tc.Tensor(np.random.standard_normal(y.shape), requires_grad=True)
+    by_phases = conv._input_grad_by_phases(dy, w, x_shape, stride=stride, padding=padding,
+                                           groups=groups)
+    dilated = conv.conv2d_input_grad(dy, w, x_shape, **params)      # recording: the textbook form
+    assert "dilate2d" in {t.node.op.name for t in tc.toposort(dilated) if t.node is not None}
+    np.testing.assert_allclose(by_phases.data, dilated.data, rtol=1e-12, atol=1e-12)
+    probe = np.random.standard_normal(x_shape)
+    grads = []
+    for dx in (by_phases, dilated):
+        (dx * tc.Tensor(probe)).sum().backward()
+        grads.append((dy.grad.data, w.grad.data))
+        dy.grad = w.grad = None
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
