@@ -11,7 +11,8 @@ VJPs are written with the framework's own primitives, so the backward pass can i
 from __future__ import annotations
 
 import functools
-import traceback
+import sys
+import zlib
 from typing import Any, Callable
 
 import numpy as np
@@ -23,6 +24,7 @@ import numpy as np
 class _State:
     grad_enabled = True
     anomaly = False
+    in_backward = False         # inside a backward sweep: anomaly checks the gradients instead
     module_path: tuple = ()     # names of the nn.Module calls we are inside, outermost first
 
 
@@ -119,18 +121,36 @@ _PACKAGE_DIR = __file__.rsplit("/", 1)[0]
 
 def _user_frame() -> str:
     """file:line of the innermost stack frame outside this package: where the user created an op."""
-    for frame in reversed(traceback.extract_stack()):
-        if not frame.filename.startswith(_PACKAGE_DIR):
-            return f"{frame.filename}:{frame.lineno}"
+    frame = sys._getframe(1)
+    while frame is not None:
+        if not frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        frame = frame.f_back
     return "<unknown>"
 
 
-def _check_finite(array: np.ndarray, what: str, node: "Node") -> None:
-    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
-        bad = "nan" if np.isnan(array).any() else "inf"
-        where = node.created_at or "<created outside detect_anomaly>"
-        raise FloatingPointError(f"detect_anomaly: {what} of '{node.op.name}' contains {bad}; "
-                                 f"the op was created at {where}")
+def _nonfinite(array: np.ndarray) -> str | None:
+    """'nan' or 'inf' if a floating-point array holds one (nan first), else None."""
+    if array.dtype.kind != "f" or np.isfinite(array).all():
+        return None
+    return "nan" if np.isnan(array).any() else "inf"
+
+
+def _check_finite(array: np.ndarray, what: str, op: "Primitive", created_at: str | None,
+                  inputs: tuple = ()) -> None:
+    """Under detect_anomaly: raise FloatingPointError if `array` holds NaN or Inf, naming the op,
+    the line that created it and, for a forward output, whether an input was already bad."""
+    bad = _nonfinite(array)
+    if bad is None:
+        return
+    where = created_at or ("an unknown line (it ran outside detect_anomaly: run the forward "
+                           "pass inside the block too)")
+    culprits = [f"input {i} already contains {b}" for i, x in enumerate(inputs)
+                if (b := _nonfinite(x._data)) is not None]
+    cause = (f" ({'; '.join(culprits)}: the problem is upstream)" if culprits else
+             " (its inputs are finite: this op produced it)" if inputs else "")
+    raise FloatingPointError(f"detect_anomaly: {what} of '{op.name}' contains {bad}{cause}; "
+                             f"the op was created at {where}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -155,6 +175,79 @@ def to_array(data: Any, dtype: Any = None) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------------
+# Guarding saved inputs against in-place writes
+#
+# A VJP reads the values of its node's parents, so those values must not change between the
+# forward and the backward pass. Two cheap guards make every such change loud:
+# - Leaves (parameters, inputs, constants) stay writable, because optimizers and loaders update
+#   them in place. The node keeps a CRC32 checksum of each leaf's bytes (about 6 GB/s), and
+#   backward compares it, with the version counter, before running the VJP.
+# - Intermediate results are made read-only while a node that saved them is alive, so a write
+#   into them fails at once. They become writable again when the last such node is freed by
+#   backward or garbage collected. A view that an op returns into such a buffer is locked too.
+
+_LOCK_COUNTS: dict[int, int] = {}       # id(array) -> live nodes that hold it read-only
+_WAITING_VIEWS: dict[int, list] = {}    # id(owner) -> views to unlock once their owner is
+
+
+def _checksum(array: np.ndarray) -> int:
+    try:
+        return zlib.crc32(array)
+    except ValueError:                              # not C-contiguous
+        return zlib.crc32(np.ascontiguousarray(array))
+
+
+def _guard(parents: tuple, out: np.ndarray | None) -> tuple[tuple, tuple, tuple]:
+    """The guards a node keeps for its parents: their versions, a checksum per leaf (None for
+    the others), and the arrays it made read-only: the non-leaf parents' (counted, so that nodes
+    can share them), plus `out` if it is a view into one of them."""
+    versions, checksums, locked = [], [], []
+    for p in parents:
+        array = p._data
+        versions.append(p._version)
+        if p.node is None:
+            checksums.append(_checksum(array))
+            continue
+        checksums.append(None)
+        key = id(array)
+        count = _LOCK_COUNTS.get(key)
+        if count:
+            _LOCK_COUNTS[key] = count + 1
+        elif array.flags.writeable:
+            array.flags.writeable = False
+            _LOCK_COUNTS[key] = 1
+        else:
+            continue                                # read-only by nature (a broadcast view)
+        locked.append(array)
+    if locked and out is not None and out.base is not None and out.flags.writeable \
+            and any(out.base is (a if a.base is None else a.base) for a in locked):
+        out.flags.writeable = False                 # views share the base's memory
+        _LOCK_COUNTS[id(out)] = _LOCK_COUNTS.get(id(out), 0) + 1
+        locked.append(out)
+    return tuple(versions), tuple(checksums), tuple(locked)
+
+
+def _unlock(locked: tuple) -> None:
+    """Undo `_lock`: an array becomes writable when no live node holds it any more."""
+    for array in locked:
+        key = id(array)
+        count = _LOCK_COUNTS[key] - 1
+        if count:
+            _LOCK_COUNTS[key] = count
+            continue
+        del _LOCK_COUNTS[key]
+        try:
+            array.flags.writeable = True
+        except ValueError:                          # a view whose owner is still held read-only
+            if id(array.base) in _LOCK_COUNTS:
+                _WAITING_VIEWS.setdefault(id(array.base), []).append(array)
+            continue
+        for view in _WAITING_VIEWS.pop(key, ()):
+            if id(view) not in _LOCK_COUNTS:
+                view.flags.writeable = True
+
+
+# ----------------------------------------------------------------------------------------------
 # The graph: Node, Primitive
 
 
@@ -166,18 +259,22 @@ class Node:
     params:  the static keyword arguments, e.g. stride=(2, 2)
     saved:   anything extra the forward kept for the VJP (max-pool's argmax); None if nothing
     module:  the path of nn.Module calls the op ran inside, e.g. ('features', '0'); for drawing
+    created_at: file:line of the user code that ran the op (recorded under detect_anomaly)
+    versions, checksums, locked: the guards of the parents' values (see _check_versions)
     """
 
-    __slots__ = ("op", "parents", "params", "saved", "versions", "module", "created_at")
+    __slots__ = ("op", "parents", "params", "saved", "versions", "checksums", "locked", "module",
+                 "created_at")
 
-    def __init__(self, op, parents, params, saved, module=(), created_at=None):
+    def __init__(self, op, parents, params, saved, module=(), created_at=None, out=None):
+        self.locked = ()
         self.op = op
         self.parents = parents
         self.params = params
         self.saved = saved
-        self.versions = tuple(p._version for p in parents)
         self.module = module
         self.created_at = created_at
+        self.versions, self.checksums, self.locked = _guard(parents, out)
 
     @property
     def freed(self) -> bool:
@@ -187,6 +284,16 @@ class Node:
         """Drop the saved inputs: after this the node cannot be differentiated again."""
         self.parents = None
         self.saved = None
+        if self.locked:
+            _unlock(self.locked)
+            self.locked = ()
+
+    def __del__(self):
+        if self.locked:                             # a graph dropped without backward
+            try:
+                _unlock(self.locked)
+            except Exception:                       # interpreter shutdown: nothing left to guard
+                pass
 
 
 PRIMITIVES: dict[str, "Primitive"] = {}
@@ -224,19 +331,19 @@ class Primitive:
         return self.forward.__doc__
 
     def __call__(self, *inputs: "Tensor", **params):
-        result = self.forward(*[x.data for x in inputs], **params)
+        result = self.forward(*[x._data for x in inputs], **params)
         out, saved = result if isinstance(result, tuple) else (result, None)
         if type(out) is not np.ndarray:
             out = np.asarray(out)                    # full reductions give numpy scalars
         record = STATE.grad_enabled and any(x.requires_grad for x in inputs)
         y = Tensor.__new__(Tensor)
-        y.data, y.grad, y.requires_grad, y._version, y.name = out, None, record, 0, None
+        y._data, y.grad, y.requires_grad, y._version, y.name = out, None, record, 0, None
         y.node = None
+        created_at = _user_frame() if STATE.anomaly else None
         if record:
-            y.node = Node(self, inputs, params, saved, STATE.module_path,
-                          _user_frame() if STATE.anomaly else None)
-            if STATE.anomaly:
-                _check_finite(out, "the forward output", y.node)
+            y.node = Node(self, inputs, params, saved, STATE.module_path, created_at, out)
+        if STATE.anomaly and not STATE.in_backward:
+            _check_finite(out, "the forward output", self, created_at, inputs)
         return y
 
 
@@ -257,17 +364,17 @@ def primitive(forward: Callable | None = None, *, name: str | None = None):
 class Tensor:
     """An n-dimensional array that records the primitives applied to it.
 
-    data:          the numpy ndarray
+    data:          the numpy ndarray (assigning a new array bumps the version counter)
     grad:          a Tensor of data's shape, set by backward on leaves that require grad
     requires_grad: whether gradients flow to (and through) this tensor
     node:          the Node that produced it, None for leaves
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "node", "_version", "name", "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "node", "_version", "name", "__weakref__")
     __array_priority__ = 1000           # ndarray + Tensor calls Tensor.__radd__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
-        self.data = to_array(data, dtype)
+        self._data = to_array(data, dtype)
         self.grad = None
         self.node = None
         self._version = 0
@@ -277,6 +384,17 @@ class Tensor:
             self.requires_grad_(True)
 
     # --- properties ---------------------------------------------------------------------------
+    @property
+    def data(self) -> np.ndarray:
+        """The values. Writes are not recorded; if a live graph saved this tensor, backward
+        detects any change (and an intermediate result is read-only until its graph is freed)."""
+        return self._data
+
+    @data.setter
+    def data(self, value) -> None:
+        self._data = value._data if isinstance(value, Tensor) else to_array(value)
+        self._version += 1
+
     shape = property(lambda self: self.data.shape)
     ndim = property(lambda self: self.data.ndim)
     dtype = property(lambda self: self.data.dtype)
@@ -336,8 +454,19 @@ class Tensor:
         backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
 
     def zero_(self) -> "Tensor":
-        """Fill with zeros in place (for gradients and parameters; bumps the version counter)."""
-        self.data[...] = 0
+        """Fill with zeros in place (for gradients and parameters; bumps the version counter).
+
+        Not recorded in the graph, so it is refused on a non-leaf while gradients are recorded
+        (its graph would still send gradients through the overwritten values). A buffer that a
+        live graph holds read-only is copied first, and that graph then refuses to backward.
+        """
+        if self.node is not None and STATE.grad_enabled:
+            raise RuntimeError("zero_() is not recorded for autograd, so it cannot overwrite a "
+                               "tensor computed by recorded ops: write y = y * 0 instead, or call "
+                               "it under `with tc.no_grad():` if the graph should ignore it")
+        if not self._data.flags.writeable and id(self._data) in _LOCK_COUNTS:
+            self._data = self._data.copy()          # copy-on-write: the saved values stay intact
+        self._data[...] = 0
         self._version += 1
         return self
 
@@ -472,12 +601,30 @@ def toposort(root: Tensor) -> list[Tensor]:
 
 
 def _check_versions(node: Node) -> None:
-    for i, (p, v) in enumerate(zip(node.parents, node.versions)):
-        if p._version != v:
-            raise RuntimeError(
-                f"one of the inputs needed for the gradient of '{node.op.name}' (input {i}, shape "
-                f"{p.shape}) was modified in place after the op ran (version {v} -> {p._version}). "
-                f"Compute the op after the change, or modify a copy (x = x.detach().copy()) instead.")
+    """Raise if a parent of `node` changed since the op ran: its VJP would read the new values.
+
+    A version bump (zero_(), mark_modified(), assigning .data) or, for a leaf, a checksum that
+    no longer matches (a write into .data, e.g. an optimizer step) both count.
+    """
+    for i, (p, version, checksum) in enumerate(zip(node.parents, node.versions, node.checksums)):
+        if p._version != version:
+            how = (f"its version went from {version} to {p._version} (zero_(), mark_modified() "
+                   f"or an assignment to .data)")
+        elif checksum is not None and _checksum(p._data) != checksum:
+            how = "its values were overwritten in place (a write into .data, e.g. an optimizer step)"
+        else:
+            continue
+        name = f" '{p.name}'" if p.name else ""
+        module = f" inside {type(node.module[-1]).__name__}" if node.module else ""
+        where = (f" The op was created at {node.created_at}." if node.created_at else
+                 " To see the line that created the op, run the forward pass under "
+                 "`with tc.detect_anomaly():`.")
+        raise RuntimeError(
+            f"one of the tensors needed for the gradient of '{node.op.name}'{module} was modified "
+            f"after the op ran: input {i}{name} of shape {tuple(p.shape)}: {how}, so the gradient "
+            f"would be computed from the new values. Run the forward pass again after changing "
+            f"the tensor (an optimizer step belongs after backward), or change a copy "
+            f"(tc.tensor(x.data.copy())) instead.{where}")
 
 
 def vjp_of(node: Node, dy: "Tensor") -> tuple:
@@ -510,13 +657,26 @@ def backward(root: Tensor, gradient: Any = None, *, retain_graph: bool | None = 
                                f"or pass gradient= of shape {root.shape}.")
         dy = Tensor(np.ones_like(root.data))
     else:
-        dy = gradient if isinstance(gradient, Tensor) else Tensor(to_array(gradient, root.dtype))
+        dy = gradient if isinstance(gradient, Tensor) else Tensor(np.asarray(gradient))
+        if dy.dtype.kind not in "iuf":
+            raise TypeError(f"gradient must hold real numbers (it is cast to the output's dtype "
+                            f"{root.dtype}), got dtype {dy.dtype}")
         if dy.shape != root.shape:
-            raise RuntimeError(f"Mismatch in shape: gradient has shape {dy.shape} but the output "
-                               f"has shape {root.shape}; pass a gradient of the output's shape.")
-        if not np.issubdtype(dy.dtype, np.floating):
-            raise TypeError(f"gradient must be a floating-point tensor, got dtype {dy.dtype}")
+            raise RuntimeError(f"Mismatch in shape: gradient has shape {tuple(dy.shape)} but the "
+                               f"output has shape {tuple(root.shape)}; pass a gradient of the "
+                               f"output's shape (one entry of dL/d(output) per output entry).")
+        if dy.dtype != root.dtype:
+            dy = dy.to(root.dtype)                  # as PyTorch: the output's dtype
     grads = {id(root): dy}
+    outer, STATE.in_backward = STATE.in_backward, True
+    try:
+        _sweep(root, grads, retain_graph, create_graph)
+    finally:
+        STATE.in_backward = outer
+
+
+def _sweep(root: Tensor, grads: dict, retain_graph: bool, create_graph: bool) -> None:
+    """The reverse sweep of `backward`, from grads = {id(root): dy}."""
     with set_grad_enabled(create_graph):
         for t in reversed(toposort(root)):
             dy = grads.pop(id(t), None)
@@ -527,14 +687,14 @@ def backward(root: Tensor, gradient: Any = None, *, retain_graph: bool | None = 
                 t.grad = dy if t.grad is None else t.grad + dy
                 continue
             _check_versions(node)
-            for p, dp in zip(node.parents, vjp_of(node, dy)):
+            for i, (p, dp) in enumerate(zip(node.parents, vjp_of(node, dy))):
                 if dp is None or not p.requires_grad:
                     continue
                 assert dp.shape == p.shape, f"{node.op.name} VJP: grad {dp.shape} != input {p.shape}"
                 if dp.dtype != p.dtype:
                     dp = dp.to(p.dtype)                         # gradients keep the input's dtype
                 if STATE.anomaly:
-                    _check_finite(dp.data, "the gradient", node)
+                    _check_finite(dp._data, f"the gradient for input {i}", node.op, node.created_at)
                 grads[id(p)] = dp if id(p) not in grads else grads[id(p)] + dp
             if not retain_graph:
                 node.free()
