@@ -372,6 +372,7 @@ class _Module:
         self.children: list[_Module] = []
         self.ops = 0
         self.op_names: list[str] = []
+        self.parameters: list = []             # parameters hidden inside it, when collapsed
 
     @property
     def title(self) -> str:
@@ -510,6 +511,8 @@ class _Layout:
             if (self.box_of.get(id(t)) is inside or (owner is not None and self._within(owner, inside))
                     or self._literal(t)):
                 self.hidden.add(id(t))
+                if id(t) in self.parameters:
+                    inside.parameters.append(t)       # listed in the box's label
                 return
         if id(t) in self.box_of:                      # an output of a collapsed module
             self.placement[id(t)] = self.box_of[id(t)].parent
@@ -574,11 +577,9 @@ class _Layout:
 
     def box_label(self, box: _Module, grad_of: Callable) -> str:
         lines = [box.title, f"{box.ops} op{'s' if box.ops > 1 else ''}: " + ", ".join(box.op_names)]
-        for t in self.tensors:
-            if id(t) in self.hidden and id(t) in self.parameters and self.owner.get(id(t)) \
-                    and self._within(self.owner[id(t)], box):
-                grad = grad_of(t)
-                lines.append(f"{self.names[id(t)]} {_shape(t.shape)}" + (f" {grad}" if grad else ""))
+        for t in box.parameters:
+            grad = grad_of(t)
+            lines.append(f"{self.names[id(t)]} {_shape(t.shape)}" + (f" {grad}" if grad else ""))
         return _label(lines)
 
     # --- emission ------------------------------------------------------------------------------
