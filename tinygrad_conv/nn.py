@@ -399,8 +399,7 @@ class Module:
             raise TypeError(f"Module.to only accepts floating-point dtypes, got {dtype}")
         for tensor in list(self.parameters()) + list(self.buffers()):
             if tensor.dtype.kind == "f" and tensor.dtype != dtype:
-                tensor.data = tensor.data.astype(dtype)
-                tensor.mark_modified()
+                tensor.data = tensor.data.astype(dtype)          # assigning .data bumps the version
                 if tensor.grad is not None:
                     tensor.grad = Tensor(tensor.grad.data.astype(dtype))
         return self

@@ -140,7 +140,8 @@ class SGD(Optimizer):
                         buf *= momentum
                         buf += (1 - dampening) * grad
                     grad = grad + momentum * buf if nesterov else buf
-                p.data -= lr * grad
+                param = p.data
+                param -= lr * grad
                 p.mark_modified()
 
 
@@ -190,7 +191,8 @@ class Adam(Optimizer):
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
                 denom = np.sqrt(v) / bias_correction2_sqrt + eps
-                p.data += -(lr / bias_correction1) * (m / denom)
+                param = p.data
+                param += -(lr / bias_correction1) * (m / denom)
                 p.mark_modified()
 
 
