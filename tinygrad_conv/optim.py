@@ -18,6 +18,12 @@ import numpy as np
 from .engine import Tensor
 
 
+def _refuse_sets(params) -> None:
+    if isinstance(params, (set, frozenset)):
+        raise TypeError("optimizer parameters need to be organized in ordered collections, but "
+                        "the ordering of tensors in sets changes between runs; use a list")
+
+
 class Optimizer:
     """Base class: parameter groups, per-parameter state, zero_grad. Subclasses define step()."""
 
@@ -28,6 +34,7 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             "Tensors or dicts, but got a single Tensor; wrap it in a list: [w]")
+        _refuse_sets(params)
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list; pass model.parameters() "
@@ -42,9 +49,7 @@ class Optimizer:
         if not isinstance(param_group, dict):
             raise TypeError(f"a parameter group must be a dict, got {type(param_group).__name__}")
         params = param_group["params"]
-        if isinstance(params, set):
-            raise TypeError("optimizer parameters need to be organized in ordered collections, "
-                            "but the ordering of tensors in sets changes between runs; use a list")
+        _refuse_sets(params)
         params = [params] if isinstance(params, Tensor) else list(params)
         for p in params:
             if not isinstance(p, Tensor):
