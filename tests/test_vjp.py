@@ -67,6 +67,8 @@ CASES = {
     "avg_pool2d": (lambda: [randn(2, 2, 7, 6)],
                    {"kernel": (3, 2), "stride": (2, 2), "padding": ((1, 2), (1, 1)),
                     "count_include_pad": False, "divisor_override": None}, 1),
+    "spread2d": (lambda: [randn(2, 2, 4, 4)],
+                 {"size": (7, 6), "kernel": (3, 2), "stride": (2, 2), "padding": ((1, 2), (1, 1))}, 1),
 }
 
 

@@ -318,6 +318,8 @@ FORMULAS: dict[str, Callable] = {
     "cast": _reshaping("cast(dY)"),
     "unpool2d": lambda node, y: [f"ddY = ddX[argmax] (gather): {_shape(y.shape)} -> "
                                  f"{_shape(node.parents[0].shape)}"],
+    "spread2d": lambda node, y: [f"ddY = window sums of ddX (avg-pool, divisor 1): "
+                                 f"{_shape(y.shape)} -> {_shape(node.parents[0].shape)}"],
     "cat": lambda node, y: ["dX_i = slab i of dY"],
 }
 

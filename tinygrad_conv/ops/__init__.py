@@ -6,9 +6,9 @@ from .reduce import sum_, max_
 from .elementwise import (add, sub, mul, div, neg, power, exp, log, sqrt, tanh, sigmoid, relu,
                           absolute, cast, matmul)
 from .conv import conv2d, conv2d_input_grad
-from .pool import max_pool2d, unpool2d, avg_pool2d
+from .pool import max_pool2d, unpool2d, avg_pool2d, spread2d
 
 __all__ = ["reshape", "permute", "expand", "getitem", "scatter_add", "flip", "cat", "pad",
            "dilate2d", "sum_to", "sum_", "max_", "add", "sub", "mul", "div", "neg", "power", "exp",
            "log", "sqrt", "tanh", "sigmoid", "relu", "absolute", "cast", "matmul", "conv2d",
-           "conv2d_input_grad", "max_pool2d", "unpool2d", "avg_pool2d"]
+           "conv2d_input_grad", "max_pool2d", "unpool2d", "avg_pool2d", "spread2d"]

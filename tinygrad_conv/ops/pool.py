@@ -7,31 +7,54 @@ import numpy as np
 
 from ..engine import Tensor, primitive
 from ..kernels import pad_nd, window_view
-from .conv import conv2d_input_grad
 from .shape import getitem, pad, reshape
 
 
-def argmax_indices(x: np.ndarray, kernel, stride, padding, dilation) -> np.ndarray:
-    """For each window, the flat index h*W + w in x's (H, W) plane of its first maximum.
+def lowest(dtype) -> float:
+    """The padding value that never wins a max: -inf, or the smallest integer for integer data."""
+    return -np.inf if np.dtype(dtype).kind == "f" else np.iinfo(dtype).min
 
-    x: (N, C, H, W) -> (N, C, OH, OW) int64. Padding is -inf, so it never wins; among equal
-    values the first in row-major window order wins, as in PyTorch; NaN counts as the maximum.
+
+def window_max(x: np.ndarray, kernel, stride, padding, dilation) -> tuple[np.ndarray, np.ndarray]:
+    """y[n,c,i,j] = max of window (i, j), and index[n,c,i,j] = h*W + w of its first maximum in x.
+
+    x: (N, C, H, W) -> y: (N, C, OH, OW) of x's dtype, index: (N, C, OH, OW) int64. Padding is
+    -inf, so it never wins; among equal values the first in row-major window order wins, as in
+    PyTorch; NaN counts as the maximum. A window of padding only (possible with dilation) has
+    y = -inf and index -1: no input cell to send a gradient to.
     """
     (pt, pb), (pl, pr) = padding
-    W = x.shape[3]
-    windows = window_view(pad_nd(x, padding, -np.inf), kernel, stride, dilation)
+    (sh, sw), (dh, dw), (H, W) = stride, dilation, x.shape[2:]
+    windows = window_view(pad_nd(x, padding, lowest(x.dtype)), kernel, stride, dilation)
     N, C, OH, OW, KH, KW = windows.shape
-    arg = windows.reshape(N, C, OH, OW, KH * KW).argmax(axis=-1)
-    a, b = np.divmod(arg, KW)
-    rows = np.arange(OH)[:, None] * stride[0] - pt + a * dilation[0]
-    cols = np.arange(OW)[None, :] * stride[1] - pl + b * dilation[1]
-    index = rows * W + cols
+    # a running maximum over the taps t = a*KW + b in row-major window order: a later tap takes
+    # over only where it is strictly greater, so ties keep the first; t only grows, so the winning
+    # tap is the largest t that took over
+    y = windows[..., 0, 0].copy()
+    tap = np.zeros(y.shape, dtype=np.int8 if KH * KW < 128 else np.int32)
+    for t in range(1, KH * KW):
+        value = windows[..., t // KW, t % KW]
+        np.maximum(tap, np.multiply(value > y, t, dtype=tap.dtype), out=tap)
+        np.maximum(y, value, out=y)
+    if np.isnan(y).any():                   # np.argmax returns the first NaN of each window
+        tap = windows.reshape(N, C, OH, OW, KH * KW).argmax(axis=-1)
+    # tap (a, b) of window (i, j) is cell (i*sh - pt + a*dh, j*sw - pl + b*dw) of x
+    corner = (np.arange(OH)[:, None] * sh - pt) * W + (np.arange(OW) * sw - pl)
+    offset = (np.arange(KH)[:, None] * dh * W + np.arange(KW) * dw).ravel()
+    index = corner + np.take(offset, tap)
     if pt or pb or pl or pr:
-        # a window made only of padding (possible with dilation) has max -inf and no input cell
-        # to send a gradient to: mark it -1
-        inside = (rows >= 0) & (rows < x.shape[2]) & (cols >= 0) & (cols < W)
+        a, b = np.divmod(tap, KW)
+        rows = np.arange(OH)[:, None] * sh - pt + a * dh
+        cols = np.arange(OW) * sw - pl + b * dw
+        inside = (rows >= 0) & (rows < H) & (cols >= 0) & (cols < W)
         index = np.where(inside, index, -1)
-    return index
+    return y, index
+
+
+def argmax_indices(x: np.ndarray, kernel, stride, padding, dilation) -> np.ndarray:
+    """For each window, the flat index h*W + w in x's (H, W) plane of its first maximum (see
+    window_max).   x: (N, C, H, W) -> (N, C, OH, OW) int64"""
+    return window_max(x, kernel, stride, padding, dilation)[1]
 
 
 @primitive
@@ -40,13 +63,7 @@ def max_pool2d(x, *, kernel, stride, padding, dilation):
 
     x: (N, C, H, W) -> y: (N, C, OH, OW); saves the flat argmax index of each window.
     """
-    N, C, H, W = x.shape
-    index = argmax_indices(x, kernel, stride, padding, dilation)
-    y = np.take_along_axis(x.reshape(N, C, H * W), index.reshape(N, C, -1), axis=2)
-    y = y.reshape(index.shape)
-    if index.min(initial=0) < 0:
-        y = np.where(index < 0, -np.inf, y).astype(x.dtype)
-    return y, index
+    return window_max(x, kernel, stride, padding, dilation)
 
 
 @max_pool2d.defvjp
@@ -68,8 +85,9 @@ def unpool2d(dy, index, *, size):
     if index.min(initial=0) < 0:                     # windows of padding only: no input cell
         keep = index.ravel() >= 0
         flat, weights = flat[keep], weights[keep]
-    summed = np.bincount(flat, weights=weights, minlength=N * C * H * W)
-    return summed.astype(dy.dtype).reshape(N, C, H, W)
+    dx = np.zeros(N * C * H * W, dtype=dy.dtype)
+    np.add.at(dx, flat, weights)                     # unbuffered: repeated indices accumulate
+    return dx.reshape(N, C, H, W)
 
 
 @unpool2d.defvjp
@@ -113,20 +131,46 @@ def avg_pool2d(x, *, kernel, stride, padding, count_include_pad=True, divisor_ov
     x: (N, C, H, W) -> y: (N, C, OH, OW); divisor as PyTorch (count_include_pad, divisor_override)
     """
     windows = window_view(pad_nd(x, padding), kernel, stride, (1, 1))
-    total = windows.sum(axis=(4, 5))
+    KH, KW = kernel
+    total = windows[..., 0, 0].copy()
+    for t in range(1, KH * KW):                      # one strided add per tap of the window
+        total += windows[..., t // KW, t % KW]
     divisor = _divisor(x.shape, total.shape[2:], kernel, stride, padding, count_include_pad,
                        divisor_override)
-    return (total / divisor).astype(x.dtype)
+    if x.dtype.kind in "iu":                         # integer data: division truncates, as PyTorch
+        return (total / divisor).astype(x.dtype)
+    return np.divide(total, divisor.astype(x.dtype), out=total)
 
 
 @avg_pool2d.defvjp
 def avg_pool2d_vjp(dy, x, *, kernel, stride, padding, count_include_pad=True,
                    divisor_override=None):
-    # avg-pool is a depthwise conv2d with a constant all-ones kernel, scaled by 1/divisor, so its
-    # VJP is conv2d's dX recipe (dilate, pad, correlate with the flipped kernel) applied to dy/divisor
-    C = x.shape[1]
+    # avg-pool sums the KH*KW strided tap views of pad(x) and divides by the divisor, so dy/divisor
+    # goes back through every tap view: each window spreads its gradient evenly over its cells.
+    # (The same as conv2d's dX recipe with a constant all-ones depthwise kernel.)
     divisor = _divisor(x.shape, dy.shape[2:], kernel, stride, padding, count_include_pad,
                        divisor_override)
-    ones = Tensor(np.ones((C, 1) + tuple(kernel), dtype=x.dtype))
-    return conv2d_input_grad(dy * Tensor((1 / divisor).astype(x.dtype)), ones, x.shape,
-                             stride=stride, padding=padding, dilation=(1, 1), groups=C)
+    return spread2d(dy * Tensor((1 / divisor).astype(x.dtype)), size=x.shape[2:], kernel=kernel,
+                    stride=stride, padding=padding)
+
+
+@primitive
+def spread2d(dy, *, size, kernel, stride, padding):
+    """dx = unpad(sum_{a,b} dy placed on tap (a, b) of every window): each dy[n,c,i,j] is added to
+    all the cells of window (i, j); overlaps add up. The adjoint of summing windows.
+
+    dy: (N, C, OH, OW) -> dx: (N, C, H, W)
+    """
+    N, C, OH, OW = dy.shape
+    (KH, KW), (sh, sw), (pt, pb), (pl, pr) = kernel, stride, *padding
+    dx = np.zeros((N, C, size[0] + pt + pb, size[1] + pl + pr), dtype=dy.dtype)
+    for a in range(KH):
+        for b in range(KW):                         # tap (a, b) of window (i, j): cell (i*sh + a, j*sw + b)
+            dx[:, :, a:a + (OH - 1) * sh + 1:sh, b:b + (OW - 1) * sw + 1:sw] += dy
+    return pad_nd(dx, ((-pt, -pb), (-pl, -pr)))
+
+
+@spread2d.defvjp
+def spread2d_vjp(ddx, dy, *, size, kernel, stride, padding):
+    # the adjoint of spreading over the windows is summing them: an avg-pool with divisor 1
+    return avg_pool2d(ddx, kernel=kernel, stride=stride, padding=padding, divisor_override=1)
