@@ -1,0 +1,103 @@
+"""Every script in examples/ runs end to end (with the tiny settings below, if it has any).
+
+A new example is picked up automatically; give it an entry in TINY_ARGS when its default run is
+slow. "{out}" in the arguments becomes a fresh temporary folder. Scripts run in that folder, so
+whatever they write by default lands there too.
+"""
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SCRIPTS = sorted(EXAMPLES.glob("*.py"))
+
+TINY_ARGS = {
+    "train_digits.py": ["--epochs", "1", "--limit", "160", "--batch-size", "32", "--out", "{out}"],
+    "double_backward.py": ["--seed", "1"],
+}
+
+
+def run_script(script: Path, args, cwd: Path) -> subprocess.CompletedProcess:
+    args = [a.replace("{out}", str(cwd / "out")) for a in args]
+    return subprocess.run([sys.executable, str(script), *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_tiny_settings_name_existing_scripts():
+    assert SCRIPTS, "examples/ has no scripts"
+    assert set(TINY_ARGS) <= {s.name for s in SCRIPTS}
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda s: s.name)
+def test_example_runs(script, tmp_path):
+    result = run_script(script, TINY_ARGS.get(script.name, []), tmp_path)
+    assert result.returncode == 0, f"{script.name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert result.stdout.strip(), f"{script.name} printed nothing"
+
+
+def test_train_digits_output(tmp_path):
+    pytest.importorskip("sklearn")
+    result = run_script(EXAMPLES / "train_digits.py", TINY_ARGS["train_digits.py"], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("test accuracy: 0.") and len(last.split(": ")[1]) == 6
+    out = tmp_path / "out"
+    assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    import tinygrad_conv as tc
+    state = tc.load(out / "model.npz")
+    assert list(state) == ["0.weight", "0.bias", "3.weight", "3.bias", "7.weight", "7.bias"]
+    graph = [line for line in result.stdout.splitlines() if line.startswith("graph: ")]
+    assert len(graph) == 1
+    if "skipped" not in graph[0]:
+        assert (out / "graph.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+    assert "epoch 1/1" in result.stderr                      # the progress bar
+
+
+def test_train_digits_is_deterministic_for_a_seed(tmp_path):
+    pytest.importorskip("sklearn")
+    args = ["--epochs", "1", "--limit", "96", "--seed", "4", "--out", "{out}"]
+    first = run_script(EXAMPLES / "train_digits.py", args, tmp_path)
+    import tinygrad_conv as tc
+    weights = tc.load(tmp_path / "out" / "model.npz")
+    second = run_script(EXAMPLES / "train_digits.py", args, tmp_path)
+    assert first.stdout.splitlines()[-1] == second.stdout.splitlines()[-1]
+    again = tc.load(tmp_path / "out" / "model.npz")
+    assert all(np.array_equal(weights[k].data, again[k].data) for k in weights)
+
+
+def test_train_digits_reads_local_mnist_files(tmp_path):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "mnist.npz", x_train=rng.integers(0, 256, (40, 28, 28), dtype=np.uint8),
+             y_train=rng.integers(0, 10, 40), x_test=rng.integers(0, 256, (10, 28, 28), dtype=np.uint8),
+             y_test=rng.integers(0, 10, 10))
+    result = run_script(EXAMPLES / "train_digits.py",
+                        ["--data", "mnist", "--mnist-path", str(tmp_path / "mnist.npz"),
+                         "--epochs", "1", "--out", "{out}"], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "mnist: 40 training and 10 test images of shape (1, 28, 28)" in result.stdout
+    assert result.stdout.strip().splitlines()[-1].startswith("test accuracy: ")
+
+
+def test_train_digits_explains_a_missing_mnist_path(tmp_path):
+    result = run_script(EXAMPLES / "train_digits.py", ["--data", "mnist"], tmp_path)
+    assert result.returncode != 0 and "--mnist-path" in result.stderr
+    result = run_script(EXAMPLES / "train_digits.py",
+                        ["--data", "mnist", "--mnist-path", str(tmp_path / "none")], tmp_path)
+    assert result.returncode != 0 and "does not exist" in result.stderr
+
+
+def test_graph_output_is_skipped_with_one_line_when_drawing_fails(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("train_digits", EXAMPLES / "train_digits.py")
+    train_digits = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_digits)
+    monkeypatch.setitem(sys.modules, "tinygrad_conv.viz", None)      # import fails
+    model = train_digits.build_model(image_size=8)
+    x = np.zeros((1, 1, 8, 8), dtype=np.float32)
+    status = train_digits.save_graph(model, x, np.array([3]), tmp_path / "graph.svg")
+    assert status.startswith("graph: skipped (ModuleNotFoundError") and "\n" not in status
+    assert not (tmp_path / "graph.svg").exists()
+    assert all(p.grad is None for p in model.parameters())
