@@ -274,6 +274,8 @@ def test_pool_and_pad_formulas():
     assert "dX = unpool(dY -> argmax): (1,2,3,3) -> (1,2,5,5)" in text
     assert "ties: the first\n   in row-major window order" in text
     assert "padding (1,1) is -inf: never the max" in text
+    assert "dX = spread(dY / divisor): (1,2,3,3) -> (1,2,5,5)\n   each window's share goes to all " \
+           "its 2·2 cells; overlaps add" in text
     assert "divisor = 1..4 per window (only entries of the input count)" in text   # ceil_mode border
     assert "ceil_mode border (1,1) is never counted" in text
     assert "divisor = 4..9 per window (only entries of the input count)" in text

@@ -236,8 +236,9 @@ def _avg_pool2d_formula(node, y) -> list[str]:
     kernel, stride, padding = p["kernel"], p["stride"], p["padding"]
     override, include = p.get("divisor_override"), p.get("count_include_pad", True)
     divisor = _divisor(x.shape, y.shape[2:], kernel, stride, padding, include, override)
-    inner = f"{_dilate_name(stride)}(dY / divisor)" if stride != (1, 1) else "dY / divisor"
-    lines = [f"dX = rot180(1) ∗ pad({inner}): {_shape(y.shape)} -> {_shape(x.shape)}"]
+    # as avg_pool2d_vjp: dY / divisor is spread back over every cell of its window (spread2d)
+    lines = [f"dX = spread(dY / divisor): {_shape(y.shape)} -> {_shape(x.shape)}",
+             f"   each window's share goes to all its {kernel[0]}·{kernel[1]} cells; overlaps add"]
     if override:
         lines.append(f"   divisor = {override} (divisor_override)")
     elif np.all(divisor == divisor.flat[0]):
