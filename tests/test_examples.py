@@ -94,7 +94,9 @@ def test_graph_output_is_skipped_with_one_line_when_drawing_fails(tmp_path, monk
     spec = importlib.util.spec_from_file_location("train_digits", EXAMPLES / "train_digits.py")
     train_digits = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(train_digits)
-    monkeypatch.setitem(sys.modules, "tinygrad_conv.viz", None)      # import fails
+    import tinygrad_conv
+    monkeypatch.delattr(tinygrad_conv, "viz", raising=False)         # forget an earlier import ...
+    monkeypatch.setitem(sys.modules, "tinygrad_conv.viz", None)      # ... and make the next one fail
     model = train_digits.build_model(image_size=8)
     x = np.zeros((1, 1, 8, 8), dtype=np.float32)
     status = train_digits.save_graph(model, x, np.array([3]), tmp_path / "graph.svg")
