@@ -51,15 +51,22 @@ def _pair(value, name: str, *, minimum: int | None = None, why: str = "") -> tup
     return pair
 
 
-def _image_input(x: Tensor, name: str, fn: str) -> tuple[Tensor, bool]:
-    """Accept (N, C, H, W), or unbatched (C, H, W) as PyTorch does; returns the 4-D view."""
+def _image_input(x: Tensor, name: str, fn: str, integer_dtypes=None) -> tuple[Tensor, bool]:
+    """Accept (N, C, H, W), or unbatched (C, H, W) as PyTorch does; returns the 4-D view.
+
+    Floating-point data, and integer data of `integer_dtypes` (None: any) as PyTorch's CPU
+    kernels take them (integer data cannot require gradients).
+    """
     if x.ndim not in (3, 4):
         raise ValueError(f"{fn}: expected {name} of shape (N, C, H, W) or unbatched (C, H, W), got "
                          f"{x.ndim}-D input of shape {tuple(x.shape)}"
                          + ("; add batch and channel axes, e.g. x.reshape(1, 1, H, W)"
                             if x.ndim == 2 else ""))
-    if not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(f"{fn}: {name} must be a floating-point tensor, got dtype {x.dtype}; "
+    integer_ok = x.dtype.kind in "iu" and (integer_dtypes is None or x.dtype in integer_dtypes)
+    if x.dtype.kind != "f" and not integer_ok:
+        allowed = "floating-point" + (" or integer" if integer_dtypes is None else
+                                      "".join(f" or {np.dtype(d)}" for d in integer_dtypes))
+        raise TypeError(f"{fn}: {name} has dtype {x.dtype}, but {fn} takes {allowed} data; "
                         f"convert it with .float()")
     if x.ndim == 3:
         return ops.reshape(x, shape=(1,) + x.shape), True
@@ -302,11 +309,14 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         raise ValueError(f"conv2d: groups must be a positive integer, got groups={groups}")
     stride = _pair(stride, "stride", minimum=1, why=" (a zero or negative step is meaningless)")
     dilation = _pair(dilation, "dilation", minimum=1)
+    if x.dtype.kind in "iu" and x.dtype != np.int64 and dilation != (1, 1):
+        raise TypeError(f"conv2d: dilated convolution of {x.dtype} data is not supported (as in "
+                        f"PyTorch); use int64 or floating-point data")
     N, C, H, W = x.shape
     F, Cg, KH, KW = w.shape
-    if F % groups:
-        raise ValueError(f"conv2d: out_channels={F} (weight shape {tuple(w.shape)}) must be "
-                         f"divisible by groups={groups}")
+    if F < groups or F % groups:
+        raise ValueError(f"conv2d: out_channels={F} (weight shape {tuple(w.shape)}) must be a "
+                         f"positive multiple of groups={groups}")
     if C % groups:
         raise ValueError(f"conv2d: in_channels={C} (input shape {tuple(input.shape)}) must be "
                          f"divisible by groups={groups}")
@@ -362,6 +372,9 @@ def _pool_args(fn, x, kernel_size, stride, padding, dilation, ceil_mode):
         else _pair(stride, "stride", minimum=1)
     padding = _pair(padding, "padding", minimum=0)
     dilation = _pair(dilation, "dilation", minimum=1)
+    if 0 in x.shape[1:]:
+        raise ValueError(f"{fn}: expected an input with non-zero channels, height and width "
+                         f"(only the batch may be empty), got shape {tuple(x.shape)}")
     for p, k, name in zip(padding, kernel, ("height", "width")):
         if p > k // 2:
             raise ValueError(f"{fn}: padding should be at most half of the kernel size, but got "
@@ -387,7 +400,8 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
 
     input: (N, C, H, W) or (C, H, W) -> (N, C, OH, OW). Padding acts as -inf. The gradient goes to
     the first maximum of each window in row-major order; overlapping windows add up.
-    return_indices also returns the flat index h*W + w of each maximum (int64, as PyTorch).
+    return_indices also returns the flat index h*W + w of each maximum (int64, as PyTorch), or
+    -1 for a window that covers only padding (PyTorch returns an arbitrary index there).
     """
     x, unbatched = _image_input(_tensor(input, "input"), "input", "max_pool2d")
     kernel, stride, pads, dilation = _pool_args("max_pool2d", x, kernel_size, stride, padding,
@@ -408,7 +422,7 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=Fal
     input: (N, C, H, W) or (C, H, W) -> (N, C, OH, OW). The divisor is the window size, counting
     zero padding when count_include_pad (never the ceil_mode border), or divisor_override.
     """
-    x, unbatched = _image_input(_tensor(input, "input"), "input", "avg_pool2d")
+    x, unbatched = _image_input(_tensor(input, "input"), "input", "avg_pool2d", (np.int64,))
     kernel, stride, pads, _ = _pool_args("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None and (_int(divisor_override, "divisor_override") == 0):
         raise ValueError("avg_pool2d: divisor_override must be non-zero, got 0")
@@ -455,32 +469,41 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     dims = x.shape[x.ndim - k:]
     if mode == "constant":
         for j, (n, (b, a)) in enumerate(zip(dims, widths)):
-            if n + b + a < 0:
-                raise ValueError(f"pad: dimension {x.ndim - k + j} of size {n} with padding "
-                                 f"({b}, {a}) would have negative size {n + b + a}")
+            if n - max(-b, 0) - max(-a, 0) < 0:       # negative widths crop first, then pad
+                raise ValueError(f"pad: dimension {x.ndim - k + j} of size {n} cannot be cropped "
+                                 f"by the negative padding in ({b}, {a}): removing "
+                                 f"{max(-b, 0) + max(-a, 0)} entries leaves a negative size "
+                                 f"{n - max(-b, 0) - max(-a, 0)}")
         return ops.pad(x, widths=widths, value=0.0 if value is None else float(value))
     if mode not in ("reflect", "replicate", "circular"):
         raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
     if value is not None and value != 0:
         raise ValueError(f"pad: mode '{mode}' does not take a value argument (got value={value})")
-    if not (k + 1 <= x.ndim <= k + 2) or k > 3:
-        raise ValueError(f"pad: mode '{mode}' with {len(pad)} pad entries pads the last {k} "
-                         f"dimensions and needs a {k + 1}-D or {k + 2}-D input, got shape "
-                         f"{tuple(x.shape)}")
+    if not (k + 1 <= x.ndim <= k + 2) or not 1 <= k <= 3:
+        raise ValueError(f"pad: mode '{mode}' pads 1 to 3 dimensions (2, 4 or 6 pad entries) of "
+                         f"an input with 1 or 2 more dimensions (batch and channels), got "
+                         f"{len(pad)} entries for shape {tuple(x.shape)}")
+    if mode != "circular" and x.dtype == np.bool_:
+        raise TypeError(f"pad: mode '{mode}' does not support boolean input; convert it first, "
+                        f"e.g. x.float() (or use mode='constant' or 'circular')")
+    if mode != "circular" and 0 in x.shape[x.ndim - k - 1 if x.ndim == k + 2 else 0:]:
+        raise ValueError(f"pad: mode '{mode}' needs non-empty dimensions (only a batch may be "
+                         f"empty), got shape {tuple(x.shape)}")
     for j, (n, (b, a)) in enumerate(zip(dims, widths)):
         axis = x.ndim - k + j
         if mode == "reflect" and (b >= n or a >= n):
             raise ValueError(f"pad: reflect padding ({b}, {a}) must be smaller than the size {n} "
                              f"of dimension {axis} (input shape {tuple(x.shape)}); use 'replicate' "
                              f"or pad less")
-        if mode == "circular" and (b > n or a > n):
-            raise ValueError(f"pad: circular padding ({b}, {a}) must be at most the size {n} of "
-                             f"dimension {axis} (input shape {tuple(x.shape)})")
-        if mode == "replicate" and n == 0 and (b or a):
-            raise ValueError(f"pad: cannot replicate-pad the empty dimension {axis}")
-        if n + b + a < 0:
+        kept = n - max(-b, 0) - max(-a, 0)           # what is left after cropping
+        if mode == "circular" and (b > n or a > n or (max(b, a) > kept and n + b + a > 0)):
+            raise ValueError(f"pad: circular padding ({b}, {a}) of dimension {axis} (input shape "
+                             f"{tuple(x.shape)}) would wrap around more than once: each side can "
+                             f"copy at most the {kept} entries left after cropping")
+        smallest = 0 if mode == "circular" else 1    # mirroring needs something to mirror
+        if n + b + a < smallest:
             raise ValueError(f"pad: dimension {axis} of size {n} with padding ({b}, {a}) would "
-                             f"have negative size {n + b + a}")
+                             f"have size {n + b + a}; mode '{mode}' needs at least {smallest}")
     for j, (n, (b, a)) in enumerate(zip(dims, widths)):
         lead = (slice(None),) * (x.ndim - k + j)
         x = ops.getitem(x, index=lead + (_source_index(n, b, a, mode),))
