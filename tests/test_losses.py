@@ -214,6 +214,9 @@ def test_batch_norm_functional_modes():
     z = F.batch_norm(tc.Tensor(x), mean, var, weight=np.full(3, 2.0), bias=np.ones(3)).data
     expected = (x - mean.data[:, None, None]) / np.sqrt(var.data[:, None, None] + 1e-5) * 2 + 1
     np.testing.assert_allclose(z, expected, rtol=1e-12)
+    numpy_mean = np.zeros(3)                               # numpy stats are updated in place too
+    F.batch_norm(tc.Tensor(x), numpy_mean, np.ones(3), training=True)
+    np.testing.assert_allclose(numpy_mean, 0.1 * x.mean(axis=(0, 2, 3)), rtol=1e-12)
     flat = F.batch_norm(tc.Tensor(np.random.randn(5, 3)), None, None, training=True).data
     np.testing.assert_allclose(flat.mean(axis=0), 0, atol=1e-12)
     with pytest.raises(ValueError, match="running_mean and running_var must be given"):

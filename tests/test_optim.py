@@ -1,6 +1,5 @@
 """optim: SGD and Adam steps against the formulas PyTorch documents (and against torch when it is
 installed), in-place updates outside the graph, parameter groups, validation, a training run."""
-import math
 
 import numpy as np
 import pytest

@@ -73,6 +73,26 @@ def _image_input(x: Tensor, name: str, fn: str, integer_dtypes=None) -> tuple[Te
     return x, False
 
 
+def _same_numeric_dtype(fn: str, *named: tuple[str, Tensor]) -> None:
+    """Matrix products take numbers of one dtype, as in PyTorch (no implicit promotion)."""
+    (first, x), *others = named
+    if x.dtype.kind not in "iuf":
+        raise TypeError(f"{fn}: {first} has dtype {x.dtype}; expected floating-point or integer "
+                        f"data, e.g. {first}.float()")
+    for name, t in others:
+        if t.dtype != x.dtype:
+            raise TypeError(f"{fn}: {first} ({x.dtype}) and {name} ({t.dtype}) must have the same "
+                            f"dtype; convert one, e.g. {first}.to({name}.dtype) or .float()")
+
+
+def _broadcast_shape(*shapes) -> tuple | None:
+    """The numpy broadcast of `shapes`, or None if they do not broadcast."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        return None
+
+
 def _unbatch(y: Tensor, unbatched: bool) -> Tensor:
     return ops.reshape(y, shape=y.shape[1:]) if unbatched else y
 
@@ -220,6 +240,7 @@ def matmul(x: Tensor, y: Tensor) -> Tensor:
     if x.ndim == 0 or y.ndim == 0:
         raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes "
                          f"{tuple(x.shape)} and {tuple(y.shape)}; use * for scalars")
+    _same_numeric_dtype("matmul", ("input", x), ("other", y))
     xm = ops.reshape(x, shape=(1,) + x.shape) if x.ndim == 1 else x
     ym = ops.reshape(y, shape=y.shape + (1,)) if y.ndim == 1 else y
     if xm.shape[-1] != ym.shape[-2]:
@@ -274,14 +295,19 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise ValueError(f"linear: input's last dimension must equal in_features={w.shape[-1]} "
                          f"(weight shape {tuple(w.shape)}), but input has shape {tuple(x.shape)}"
                          + ("; did you forget to flatten (x.flatten(1))?" if x.ndim > 2 else ""))
+    b = None if bias is None else _tensor(bias, "bias")
+    _same_numeric_dtype("linear", ("input", x), ("weight", w), *([] if b is None else [("bias", b)]))
+    if b is not None:
+        out_shape = x.shape[:-1] + w.shape[:-1]
+        if w.ndim == 1:
+            raise ValueError(f"linear: a 1-D weight {tuple(w.shape)} takes no bias (got bias of "
+                             f"shape {tuple(b.shape)}); use a weight of shape (1, {w.shape[0]})")
+        if _broadcast_shape(b.shape, out_shape) != out_shape:
+            raise ValueError(f"linear: bias of shape {tuple(b.shape)} does not broadcast to the "
+                             f"output shape {out_shape}; expected shape ({w.shape[0]},), one per "
+                             f"output feature")
     y = matmul(x, transpose(w, 0, 1) if w.ndim == 2 else w)
-    if bias is not None:
-        b = _tensor(bias, "bias")
-        if b.shape != (w.shape[0],) and not (w.ndim == 1 and b.ndim == 0):
-            raise ValueError(f"linear: bias must have shape ({w.shape[0]},) to match weight "
-                             f"{tuple(w.shape)}, got {tuple(b.shape)}")
-        y = y + b
-    return y
+    return y if b is None else y + b
 
 
 # ----------------------------------------------------------------------------------------------
@@ -711,6 +737,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         raise ValueError(f"batch_norm: input must be (N, C, ...) with channels on axis 1, got shape "
                          f"{tuple(x.shape)}")
     C = x.shape[1]
+    # numpy running stats are wrapped without a copy, so the in-place update reaches them
+    running_mean = None if running_mean is None else _tensor(running_mean, "running_mean")
+    running_var = None if running_var is None else _tensor(running_var, "running_var")
     for name, value in (("running_mean", running_mean), ("running_var", running_var),
                         ("weight", weight), ("bias", bias)):
         if value is not None and tuple(value.shape) != (C,):
