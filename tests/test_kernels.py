@@ -1,8 +1,9 @@
 """The pure NumPy kernels against explicit loops: correlate2d, window_view, pad_nd, dilate2d, out_size.
 
-correlate2d has several layouts inside (flat rows or sliding windows, a kernel smaller or larger
-than its output, slabs of images), so the sweep covers each of them, with contiguous, transposed,
-cropped and flipped inputs, in float64 (exact comparisons up to rounding) and float32 (dtype kept).
+correlate2d has several layouts inside (im2col with flat rows or sliding windows, taps first when
+the output has fewer channels, kernel-major when the kernel is larger than the output, slabs of
+images), so the sweeps reach each of them, with contiguous, transposed, cropped and flipped
+inputs, in float64 (exact comparisons up to rounding) and float32 (dtype kept).
 """
 import itertools
 
@@ -14,8 +15,11 @@ from tinygrad_conv.kernels import (correlate2d, dilate2d, out_size, pad_nd, pool
                                    window_view)
 
 
-def correlate2d_loops(x, w, stride, dilation, groups):
-    """y[n, f, i, j] = sum_{c, a, b} x[n, g*C/G + c, i*sh + a*dh, j*sw + b*dw] w[f, c, a, b], by loops."""
+def correlate2d_loops(x, w, stride, dilation, groups, padding=((0, 0), (0, 0))):
+    """y[n, f, i, j] = sum_{c, a, b} pad(x)[n, g*C/G + c, i*sh + a*dh, j*sw + b*dw] w[f, c, a, b], by loops."""
+    (pt, pb), (pl, pr) = padding
+    x = np.pad(x, ((0, 0), (0, 0), (max(pt, 0), max(pb, 0)), (max(pl, 0), max(pr, 0))))
+    x = x[:, :, max(-pt, 0):x.shape[2] - max(-pb, 0), max(-pl, 0):x.shape[3] - max(-pr, 0)]
     N, C, H, W = x.shape
     F, Cg, KH, KW = w.shape
     (sh, sw), (dh, dw) = stride, dilation
@@ -45,13 +49,29 @@ SMALL_KERNEL = list(itertools.product([(6, 7), (5, 9)], [(1, 1), (2, 3), (3, 1)]
 
 
 @pytest.mark.parametrize("hw,kernel,stride,dilation,groups", SMALL_KERNEL)
-def test_correlate2d_matches_loops(hw, kernel, stride, dilation, groups):
-    x = np.random.standard_normal((2, 2 * groups) + hw)
-    w = np.random.standard_normal((2 * groups, 2) + kernel)
-    expected = correlate2d_loops(x, w, stride, dilation, groups)
-    for name, view in layouts(x).items():
-        np.testing.assert_allclose(correlate2d(view, w, stride, dilation, groups), expected,
-                                   rtol=1e-12, atol=1e-12, err_msg=name)
+@pytest.mark.parametrize("channels", [(2, 2), (4, 1)], ids=["im2col", "taps_first"])
+def test_correlate2d_matches_loops(hw, kernel, stride, dilation, groups, channels):
+    (Cg, Fg), padding = channels, ((1, 2), (2, 0))
+    x = np.random.standard_normal((2, Cg * groups) + hw)
+    w = np.random.standard_normal((Fg * groups, Cg) + kernel)
+    for pads in (((0, 0), (0, 0)), padding):
+        expected = correlate2d_loops(x, w, stride, dilation, groups, pads)
+        for name, view in layouts(x).items():
+            np.testing.assert_allclose(correlate2d(view, w, stride, pads, dilation, groups),
+                                       expected, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("padding", [((-1, 2), (0, -2)), ((3, 3), (4, 4)), ((-2, -1), (-1, 0))])
+@pytest.mark.parametrize("channels", [(2, 2), (6, 1)], ids=["im2col", "taps_first"])
+def test_correlate2d_pads_with_zeros_and_crops_with_negative_padding(padding, channels):
+    # dX is a 'full' correlation (padding K-1 - p, up to the whole kernel) with a remainder crop
+    Cg, Fg = channels
+    x = np.random.standard_normal((2, Cg, 7, 8))
+    w = np.random.standard_normal((Fg, Cg, 3, 3))
+    for stride in [(1, 1), (2, 1)]:
+        np.testing.assert_allclose(correlate2d(x, w, stride, padding),
+                                   correlate2d_loops(x, w, stride, (1, 1), 1, padding),
+                                   rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("kernel,stride,dilation,groups", [
@@ -64,8 +84,8 @@ def test_correlate2d_kernel_larger_than_output_matches_loops(kernel, stride, dil
     expected = correlate2d_loops(x, w, stride, dilation, groups)
     assert expected.shape[2] * expected.shape[3] < kernel[0] * kernel[1]
     for name, view in layouts(x).items():
-        np.testing.assert_allclose(correlate2d(view, w, stride, dilation, groups), expected,
-                                   rtol=1e-12, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(correlate2d(view, w, stride, dilation=dilation, groups=groups),
+                                   expected, rtol=1e-12, atol=1e-12, err_msg=name)
 
 
 @pytest.mark.parametrize("shape,kernel", [((3, 4, 1, 7), (1, 3)), ((3, 4, 7, 1), (3, 1)),
@@ -83,7 +103,8 @@ def test_correlate2d_same_result_for_any_slab_size(monkeypatch, slab_bytes):
     # the im2col matrix is built a slab at a time: one image (or kernel channel) per slab, a few, or all
     monkeypatch.setattr(kernels, "SLAB_BYTES", slab_bytes)
     x = np.random.standard_normal((5, 4, 8, 9))
-    for w, groups in [(np.random.standard_normal((6, 2, 3, 2)), 2),          # small kernel
+    for w, groups in [(np.random.standard_normal((6, 2, 3, 2)), 2),          # im2col
+                      (np.random.standard_normal((1, 4, 3, 2)), 1),          # taps first
                       (np.random.standard_normal((3, 4, 7, 8)), 1)]:         # large kernel
         np.testing.assert_allclose(correlate2d(x, w, groups=groups),
                                    correlate2d_loops(x, w, (1, 1), (1, 1), groups), rtol=1e-12, atol=1e-12)
@@ -92,8 +113,10 @@ def test_correlate2d_same_result_for_any_slab_size(monkeypatch, slab_bytes):
 def test_correlate2d_keeps_float32():
     x = np.random.standard_normal((2, 3, 9, 9)).astype(np.float32)
     w = np.random.standard_normal((4, 3, 3, 3)).astype(np.float32)
-    for stride, kernel in [((1, 1), w), ((2, 2), w), ((1, 1), x[:, :, :6, :6].transpose(1, 0, 2, 3))]:
-        y = correlate2d(x if kernel is w else x.transpose(1, 0, 2, 3), kernel, stride)
+    for stride, kernel in [((1, 1), w), ((2, 2), w), ((1, 1), w[:1]),
+                           ((1, 1), x[:, :, :6, :6].transpose(1, 0, 2, 3))]:
+        y = correlate2d(x if kernel.shape[1] == 3 else x.transpose(1, 0, 2, 3), kernel, stride,
+                        ((1, 1), (1, 1)))
         assert y.dtype == np.float32
 
 
@@ -101,7 +124,8 @@ def test_correlate2d_does_not_write_its_inputs():
     x = np.random.standard_normal((2, 3, 6, 6))
     w = np.random.standard_normal((2, 3, 3, 3))
     x.flags.writeable = w.flags.writeable = False        # a write would raise
-    correlate2d(x, w)
+    correlate2d(x, w, padding=((1, 1), (1, 1)))
+    correlate2d(x, w[:1], padding=((1, 1), (1, 1)))
     correlate2d(x.transpose(1, 0, 2, 3), x[:, :2].transpose(1, 0, 2, 3))
 
 
@@ -186,3 +210,11 @@ def test_input_grad_by_phases_equals_dilated_form(kernel, stride, padding, group
         dy.grad = w.grad = None
     for a, b in zip(*grads):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_correlate2d_input_cropped_away_gives_zeros():
+    # conv2d's dX of a 1x1 input with stride 3: the remainder crop can leave nothing to correlate
+    x = np.random.standard_normal((1, 2, 1, 3))
+    w = np.random.standard_normal((1, 2, 1, 1))
+    y = correlate2d(x, w, padding=((0, 0), (-3, 2)))
+    assert y.shape == (1, 1, 1, 2) and not y.any()

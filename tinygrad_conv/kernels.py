@@ -5,6 +5,8 @@ end up here, so making it fast makes all three fast.
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -73,78 +75,135 @@ def dilate2d(x: np.ndarray, stride: Pair) -> np.ndarray:
     return out
 
 
-# The im2col matrices are built a slab of images at a time, each slab at most this many bytes: small
-# enough to stay in cache while BLAS reads it, and for the allocator to recycle its memory.
+# The products are formed a slab of images at a time, each slab's matrix at most this many bytes:
+# small enough to stay in cache while BLAS reads it, and for the allocator to recycle its memory.
 SLAB_BYTES = 2 << 20
 
+NO_PADDING = ((0, 0), (0, 0))
 
-def correlate2d(x: np.ndarray, w: np.ndarray, stride: Pair = (1, 1), dilation: Pair = (1, 1),
-                groups: int = 1) -> np.ndarray:
-    """y[n, f, i, j] = sum_{c, a, b} x[n, g*C/G + c, i*sh + a*dh, j*sw + b*dw] * w[f, c, a, b]
 
-    x: (N, C, H, W) already padded, w: (F, C/G, KH, KW) -> y: (N, F, OH, OW); filter f belongs to
-    group g = f // (F/G) and sees only that group's C/G channels.
+def correlate2d(x: np.ndarray, w: np.ndarray, stride: Pair = (1, 1), padding=NO_PADDING,
+                dilation: Pair = (1, 1), groups: int = 1) -> np.ndarray:
+    """y[n, f, i, j] = sum_{c, a, b} pad(x)[n, g*C/G + c, i*sh + a*dh, j*sw + b*dw] * w[f, c, a, b]
 
-    im2col: the windows of each group form a matrix X_col (C/G*KH*KW, N*OH*OW), the weights a matrix
-    W_row (F/G, C/G*KH*KW), and y = W_row @ X_col, one BLAS product that does every multiply-add.
-    The same function computes conv2d's forward, its dX (a full correlation with the flipped
-    kernel) and its dW (a correlation of x with dY, where the kernel is large and the output is
-    KH x KW): X_col has a row per kernel tap in the first two, a row per output pixel in the last.
+    x: (N, C, H, W), w: (F, C/G, KH, KW) -> y: (N, F, OH, OW). padding ((top, bottom), (left,
+    right)) adds zeros around x (a negative width crops instead); filter f belongs to group
+    g = f // (F/G) and sees only that group's C/G channels.
 
-    Building X_col is a copy, and a copy is fast when it moves long contiguous runs. With stride 1
-    a window position (i, j) is the flat offset i*pitch + j in the row-major (H, W) plane (pitch:
-    the distance between rows), and every tap (a, b) reads the plane shifted by a*dh*pitch + b*dw:
-    a 2-D correlation is a 1-D correlation over the flattened plane. The positions j >= OW wrap
-    around a row end; they are computed and dropped, which costs pitch/OW extra work but makes
-    each row of X_col one contiguous run. For dW the kernel (dY) is spread to the row pitch
-    instead, with zeros between its rows.
+    The one convolution loop of the project: conv2d's forward, its dX (a full correlation of dY
+    with the flipped kernel) and its dW (x correlated with dY: a kernel larger than the output)
+    all run here. The same sum is computed in whichever of three layouts moves the fewest bytes:
+    - im2col: the windows of pad(x) become the columns of X_col (C/G*KH*KW, N*OH*OW), and
+      y = W_row @ X_col with W_row = w as (F/G, C/G*KH*KW): one BLAS product per group and slab.
+    - taps first, when the output has fewer channels than the input (dX): multiply before
+      shifting. Z = W_tap @ x for all KH*KW taps at once (one product, on x without its padding),
+      then every tap's product is added into y at its offset. X_col would copy C/G values per
+      tap and pixel; Z holds only F/G, and no zero of the padding gets multiplied.
+    - kernel-major, when the kernel is larger than the output (dW): X_col gets one row per output
+      pixel and the long sum over the kernel is accumulated over slabs of its channels.
     """
+    x = pad_nd(x, [(min(b, 0), min(a, 0)) for b, a in padding])      # crop first
+    padding = tuple((max(b, 0), max(a, 0)) for b, a in padding)
     N, C, H, W = x.shape
     F, Cg, KH, KW = w.shape
-    G, Fg = groups, F // groups
-    (sh, sw), (dh, dw) = stride, dilation
-    OH, OW = out_size(H, KH, sh, 0, 0, dh), out_size(W, KW, sw, 0, 0, dw)
-    item = x.itemsize
-    sN, sC, sH, sW = x.strides
-    pitch = sH // item if H > 1 else W
-    # flat runs need unit steps along W and evenly spaced rows, and should not waste too much
-    rows_are_flat = sW == item and (H == 1 or (sH % item == 0 and sH >= W * item))
-    dtype = np.result_type(x, w)
+    (sh, sw), (dh, dw), ((pt, pb), (pl, pr)) = stride, dilation, padding
+    OH, OW = out_size(H, KH, sh, pt, pb, dh), out_size(W, KW, sw, pl, pr, dw)
     if KH * KW > OH * OW:
-        flat = rows_are_flat and (dh, dw) == (1, 1) and pitch < 2 * KW
-        return _correlate_kernel_major(x, w, stride, dilation, G, (OH, OW), flat, pitch)
-    if rows_are_flat and (sh, sw) == (1, 1) and pitch < 2 * OW:
+        return _correlate_kernel_major(pad_nd(x, padding), w, stride, dilation, groups)
+    if 2 * (F // groups) * H * W <= Cg * OH * OW:
+        return _correlate_taps_first(x, w, stride, padding, dilation, groups, (OH, OW))
+    return _correlate_im2col(pad_nd(x, padding), w, stride, dilation, groups)
+
+
+def _flat_rows(x: np.ndarray) -> tuple[bool, int]:
+    """Whether x's (H, W) planes have unit steps along W and evenly spaced rows, and the row pitch.
+
+    Then a window position (i, j) is the flat offset i*pitch + j of the plane, and every tap (a, b)
+    reads the plane shifted by a*dh*pitch + b*dw: a 2-D correlation with stride 1 is a 1-D
+    correlation over the flattened plane. The positions j >= OW wrap around a row end; they are
+    computed and dropped, which costs pitch/OW extra work but turns every copied row into one
+    long contiguous run instead of OH runs of OW values.
+    """
+    H, W = x.shape[2:]
+    item, (row, col) = x.itemsize, x.strides[2:]
+    pitch = row // item if H > 1 else W
+    return col == item and (H == 1 or (row % item == 0 and row >= W * item)), pitch
+
+
+def _correlate_im2col(x, w, stride, dilation, groups):
+    """correlate2d of an already padded x by y = W_row @ X_col."""
+    N, C, H, W = x.shape
+    F, Cg, KH, KW = w.shape
+    G, Fg, R = groups, F // groups, Cg * KH * KW
+    OH, OW = out_size(H, KH, stride[0], 0, 0, dilation[0]), out_size(W, KW, stride[1], 0, 0, dilation[1])
+    flat, pitch = _flat_rows(x)
+    sN, sC, sH, sW = x.strides
+    if flat and stride == (1, 1) and pitch < 2 * OW:
         # patches[n, g, c, a, b, p] = x[n, g*C/G + c].flat[a*dh*pitch + b*dw + p],  p = i*pitch + j
         P = (OH - 1) * pitch + OW
-        patches = as_strided(x, (N, G, Cg, KH, KW, P), (sN, Cg * sC, sC, dh * sH, dw * sW, sW),
-                             writeable=False)
+        patches = as_strided(x, (N, G, Cg, KH, KW, P), (sN, Cg * sC, sC, dilation[0] * sH,
+                                                        dilation[1] * sW, sW), writeable=False)
     else:
-        P = OH * OW
+        P, pitch = OH * OW, OW
         patches = window_view(x, (KH, KW), stride, dilation).reshape(N, G, Cg, OH, OW, KH, KW)
         patches = patches.transpose(0, 1, 2, 5, 6, 3, 4)             # (N, G, C/G, KH, KW, OH, OW)
-    R = Cg * KH * KW
     w_row = w.reshape(G, Fg, R)
-    y = np.empty((N, G, Fg, OH * pitch if P != OH * OW else P), dtype=dtype)
-    slab = max(1, SLAB_BYTES // (G * R * P * item))
+    y = np.empty((N, G, Fg, OH * pitch), dtype=np.result_type(x, w))
+    slab = max(1, SLAB_BYTES // max(1, G * R * P * x.itemsize))
     for n0 in range(0, N, slab):
         n1 = min(N, n0 + slab)
         x_col = np.moveaxis(patches[n0:n1], 0, 4).reshape(G, R, (n1 - n0) * P)     # the copy
         y[n0:n1, :, :, :P] = (w_row @ x_col).reshape(G, Fg, n1 - n0, P).transpose(2, 0, 1, 3)
-    if P == OH * OW:
-        return y.reshape(N, F, OH, OW)
     return y.reshape(N, F, OH, pitch)[..., :OW]                       # drop the wrapped columns
 
 
-def _correlate_kernel_major(x, w, stride, dilation, G, out_hw, flat, pitch):
-    """correlate2d when the kernel is larger than the output (dW = X ⋆ dY): X_col gets a row per
-    output pixel and a column per kernel tap, and the sum over kernel taps, which is long, is
-    accumulated over slabs of the kernel's channels."""
+def _correlate_taps_first(x, w, stride, padding, dilation, groups, out_hw):
+    """correlate2d as y[.., i, j] += Z_ab[.., i*sh + a*dh - pt, j*sw + b*dw - pl], Z_ab = W_ab @ x.
+
+    Output pixels whose tap would read the zero padding get nothing from that tap.
+    """
     N, C, H, W = x.shape
     F, Cg, KH, KW = w.shape
-    Fg, (OH, OW), P = F // G, out_hw, out_hw[0] * out_hw[1]
-    item = x.itemsize
+    G, Fg, (OH, OW) = groups, F // groups, out_hw
+    (sh, sw), (dh, dw), ((pt, _), (pl, _)) = stride, dilation, padding
+    # (G, F/G, C/G, KH, KW) -> (G, KH*KW*F/G, C/G): all taps' weight matrices stacked
+    w_taps = w.reshape(G, Fg, Cg, KH * KW).transpose(0, 3, 1, 2).reshape(G, KH * KW * Fg, Cg)
+    y = np.zeros((N, G, Fg, OH, OW), dtype=np.result_type(x, w))
+    slab = max(1, SLAB_BYTES // max(1, G * KH * KW * Fg * H * W * x.itemsize))
+    rows = [_overlap(H, OH, a * dh - pt, sh) for a in range(KH)]
+    cols = [_overlap(W, OW, b * dw - pl, sw) for b in range(KW)]
+    for n0 in range(0, N, slab):
+        n1 = min(N, n0 + slab)
+        z = (w_taps @ x[n0:n1].reshape(n1 - n0, G, Cg, H * W)).reshape(n1 - n0, G, KH, KW, Fg, H, W)
+        for (a, (out_rows, in_rows)), (b, (out_cols, in_cols)) in itertools.product(
+                enumerate(rows), enumerate(cols)):
+            y[n0:n1, :, :, out_rows, out_cols] += z[:, :, a, b, :, in_rows, in_cols]
+    return y.reshape(N, F, OH, OW)
+
+
+def _overlap(size: int, out: int, offset: int, stride: int) -> tuple[slice, slice]:
+    """The outputs i in [0, out) whose input index i*stride + offset lies in [0, size), and those
+    input indices, as two slices (empty when none)."""
+    first = max(0, -(-(-offset) // stride))                   # ceil(-offset / stride)
+    last = min(out, (size - 1 - offset) // stride + 1)
+    if last <= first:
+        return slice(0, 0), slice(0, 0)
+    start = first * stride + offset
+    return slice(first, last), slice(start, start + (last - first - 1) * stride + 1, stride)
+
+
+def _correlate_kernel_major(x, w, stride, dilation, groups):
+    """correlate2d of an already padded x when the kernel is larger than the output (dW = X ⋆ dY):
+    X_col gets a row per output pixel and a column per kernel tap, and the sum over the taps,
+    which is long, is accumulated over slabs of the kernel's channels."""
+    N, C, H, W = x.shape
+    F, Cg, KH, KW = w.shape
+    G, Fg = groups, F // groups
+    OH, OW = out_size(H, KH, stride[0], 0, 0, dilation[0]), out_size(W, KW, stride[1], 0, 0, dilation[1])
+    P, item = OH * OW, x.itemsize
+    flat, pitch = _flat_rows(x)
     sN, sC, sH, sW = x.strides
-    if flat:
+    if flat and dilation == (1, 1) and pitch < 2 * KW:
         # taps k = a*pitch + b: patches[n, g, i, j, c, k] = x[n, g*C/G + c].flat[i*sh*pitch + j*sw + k]
         K = (KH - 1) * pitch + KW
         patches = as_strided(x, (N, G, OH, OW, Cg, K), (sN, Cg * sC, stride[0] * sH,
@@ -158,7 +217,7 @@ def _correlate_kernel_major(x, w, stride, dilation, G, out_hw, flat, pitch):
         patches = patches.transpose(0, 1, 3, 4, 2, 5, 6)             # (N, G, OH, OW, C/G, KH, KW)
         w_row = w.reshape(G, Fg, Cg, K)
     y = np.zeros((G, Fg, N * P), dtype=np.result_type(x, w))
-    slab = max(1, SLAB_BYTES // (G * N * P * K * item))
+    slab = max(1, SLAB_BYTES // max(1, G * N * P * K * item))
     for c0 in range(0, Cg, slab):
         c1 = min(Cg, c0 + slab)
         x_col = np.moveaxis(patches[:, :, :, :, c0:c1], 1, 0).reshape(G, N * P, (c1 - c0) * K)

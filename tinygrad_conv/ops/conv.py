@@ -7,7 +7,7 @@ dilation=(dh, dw), groups=G. A negative padding crops (the VJPs use that to drop
 import numpy as np
 
 from ..engine import Tensor, is_grad_enabled, primitive
-from ..kernels import correlate2d, pad_nd
+from ..kernels import correlate2d
 from .shape import cat, dilate2d, flip, getitem, pad, permute, reshape
 
 
@@ -17,7 +17,7 @@ def conv2d(x, w, *, stride, padding, dilation, groups):
 
     x: (N, C, H, W), w: (F, C/groups, KH, KW) -> y: (N, F, OH, OW)
     """
-    return correlate2d(pad_nd(x, padding), w, stride, dilation, groups)
+    return correlate2d(x, w, stride, padding, dilation, groups)
 
 
 def remainder(size: int, out: int, kernel: int, stride: int, pad_before: int, pad_after: int,
