@@ -1,0 +1,458 @@
+"""Speed and memory of tinygrad_conv next to PyTorch on the CPU, in one table.
+
+    python benchmarks/run.py              # the full run (a few minutes)
+    python benchmarks/run.py --quick      # a smoke run: fewer repeats, a shorter op chain
+    python benchmarks/run.py --threads 1  # BLAS and PyTorch both on one thread
+    python benchmarks/run.py --no-torch   # ours only (also what happens when torch is missing)
+
+Every timing is the median of repeated runs after a warm-up; the candidates of a row (ours,
+PyTorch, the im2col baseline of the course notes) take turns within each repeat, so a load that
+comes and goes on the machine hits them alike. Both frameworks get the same thread count: the BLAS
+that NumPy uses through the environment variables set below, PyTorch through set_num_threads.
+Ratios are ours / PyTorch (below 1: we are faster); 'x seed' is how many times faster than the
+im2col baseline (benchmarks/im2col_baseline.py) ours is.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: few repeats, short chain")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                        help="threads for NumPy's BLAS and for PyTorch (default: all cores)")
+    parser.add_argument("--no-torch", action="store_true", help="time ours only")
+    parser.add_argument("--repeats", type=int, default=None, help="timed runs per candidate")
+    return parser.parse_args(argv)
+
+
+ARGS = parse_args() if __name__ == "__main__" else parse_args([])
+if __name__ == "__main__":
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                     "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
+        os.environ[variable] = str(ARGS.threads)       # read by the BLAS when numpy loads it
+
+import gc  # noqa: E402
+import math  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "examples"))
+
+import im2col_baseline  # noqa: E402
+import tinygrad_conv as tc  # noqa: E402
+from tinygrad_conv import functional as F, nn  # noqa: E402
+
+torch = None
+if not ARGS.no_torch:
+    try:
+        import torch
+        torch.set_num_threads(ARGS.threads)
+    except ImportError:
+        torch = None
+
+# (N, C, H, W) -> F, kernel, stride, padding, groups
+CONV_ROWS = [((64, 1, 28, 28), 6, 5, 1, 2, 1), ((64, 6, 14, 14), 16, 5, 1, 0, 1),
+             ((32, 3, 32, 32), 32, 3, 1, 1, 1), ((32, 32, 32, 32), 32, 3, 1, 1, 1),
+             ((32, 64, 16, 16), 64, 3, 2, 1, 1), ((32, 32, 16, 16), 64, 1, 1, 0, 1),
+             ((16, 64, 16, 16), 64, 3, 1, 1, 64)]
+POOL_SHAPE = (64, 32, 32, 32)
+
+
+# ----------------------------------------------------------------------------------------------
+# Timing
+
+
+def time_turns(candidates: dict, repeats: int, warmup: int = 1) -> dict:
+    """Median seconds of each callable; within every repeat each candidate runs once, in turn."""
+    gc.collect()
+    for fn in candidates.values():
+        for _ in range(warmup):
+            fn()
+    times = {name: [] for name in candidates}
+    for _ in range(repeats):
+        for name, fn in candidates.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+class Table:
+    """Rows of (case, ours, torch, seed) in seconds, printed as a Markdown table."""
+
+    def __init__(self):
+        self.rows = []
+
+    def add(self, case: str, ours: float, theirs: float | None = None, seed: float | None = None,
+            unit: str = "ms"):
+        self.rows.append((case, ours, theirs, seed, unit))
+        print(f"  {case}: " + ", ".join(self._cells(self.rows[-1])), file=sys.stderr, flush=True)
+
+    @staticmethod
+    def _cells(row):
+        case, ours, theirs, seed, unit = row
+        scale = {"ms": 1e3, "us/op": 1e6, "s": 1.0}[unit]
+        fmt = (lambda v: f"{v * scale:.3g}" if v * scale < 100 else f"{v * scale:.0f}")
+        return [f"{fmt(ours)} {unit}",
+                f"{fmt(theirs)} {unit}" if theirs is not None else "-",
+                f"{ours / theirs:.2f}" if theirs is not None else "-",
+                f"{seed / ours:.1f}x" if seed is not None else "-"]
+
+    def markdown(self) -> str:
+        lines = ["| case | ours | PyTorch | ours / PyTorch | x seed |", "|---|---:|---:|---:|---:|"]
+        lines += ["| " + " | ".join([row[0]] + self._cells(row)) + " |" for row in self.rows]
+        return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------------
+# conv2d and pooling, forward + backward
+
+
+def conv_flops(shape, F_, k, stride, padding, groups) -> float:
+    """Multiply-adds x 2 of forward + dX + dW (each pass costs the same)."""
+    N, C, H, W = shape
+    OH, OW = (H + 2 * padding - k) // stride + 1, (W + 2 * padding - k) // stride + 1
+    return 3 * 2 * N * F_ * OH * OW * (C // groups) * k * k
+
+
+def conv_candidates(shape, F_, k, stride, padding, groups, rng) -> dict:
+    x = rng.standard_normal(shape, dtype=np.float32)
+    w = rng.standard_normal((F_, shape[1] // groups, k, k), dtype=np.float32) * 0.1
+    b = rng.standard_normal(F_, dtype=np.float32)
+    X, Wt, B = (tc.Tensor(a, requires_grad=True) for a in (x, w, b))
+    OH = (shape[2] + 2 * padding - k) // stride + 1
+    OW = (shape[3] + 2 * padding - k) // stride + 1
+    dy = rng.standard_normal((shape[0], F_, OH, OW), dtype=np.float32)
+    dY = tc.Tensor(dy)
+
+    def ours():
+        X.grad = Wt.grad = B.grad = None
+        F.conv2d(X, Wt, B, stride=stride, padding=padding, groups=groups).backward(dY)
+
+    def seed():
+        im2col_baseline.grouped_conv2d_forward_backward(x, w, b, dy, stride, padding, groups)
+
+    candidates = {"ours": ours, "seed": seed}
+    if torch is not None:
+        xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+        dyt = torch.tensor(dy)
+
+        def theirs():
+            xt.grad = wt.grad = bt.grad = None
+            torch.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=padding,
+                                       groups=groups).backward(dyt)
+        candidates["torch"] = theirs
+    return candidates
+
+
+def pool_candidates(kind: str, rng) -> dict:
+    x = rng.standard_normal(POOL_SHAPE, dtype=np.float32)
+    X = tc.Tensor(x, requires_grad=True)
+    ours_pool = (lambda t: F.max_pool2d(t, 2, 2)) if kind == "max" else \
+        (lambda t: F.avg_pool2d(t, 3, 2, 1))
+    dY = tc.Tensor(rng.standard_normal(ours_pool(X).shape, dtype=np.float32))
+
+    def ours():
+        X.grad = None
+        ours_pool(X).backward(dY)
+
+    candidates = {"ours": ours}
+    if torch is not None:
+        xt, dyt = torch.tensor(x, requires_grad=True), torch.tensor(dY.data)
+        their_pool = (lambda t: torch.nn.functional.max_pool2d(t, 2, 2)) if kind == "max" else \
+            (lambda t: torch.nn.functional.avg_pool2d(t, 3, 2, 1))
+
+        def theirs():
+            xt.grad = None
+            their_pool(xt).backward(dyt)
+        candidates["torch"] = theirs
+    return candidates
+
+
+# ----------------------------------------------------------------------------------------------
+# Per-op overhead: a long chain of tiny elementwise ops
+
+
+def op_chain(length: int, repeats: int) -> dict:
+    """Seconds per op, forward and backward, of y = ((x * c) + c) * c ... on 16-element tensors."""
+    values = np.linspace(0.5, 1.5, 16, dtype=np.float32)
+    scale = np.full(16, 1.0001, dtype=np.float32)
+    shift = np.full(16, 1e-4, dtype=np.float32)
+    frameworks = {"ours": (lambda a, grad=False: tc.Tensor(a, requires_grad=grad))}
+    if torch is not None:
+        frameworks["torch"] = lambda a, grad=False: torch.tensor(a, requires_grad=grad)
+    result = {}
+    for name, make in frameworks.items():
+        x, c, s = make(values, True), make(scale), make(shift)
+        dy = make(np.ones(16, dtype=np.float32))
+        forward, backward = [], []
+        for _ in range(repeats + 1):                     # the first run warms up
+            gc.collect()
+            start = time.perf_counter()
+            y = x
+            for _ in range(length // 2):
+                y = y * c + s
+            middle = time.perf_counter()
+            y.backward(dy)
+            end = time.perf_counter()
+            forward.append((middle - start) / length)
+            backward.append((end - middle) / length)
+            x.grad = None
+            del y
+        result[name] = (statistics.median(forward[1:]), statistics.median(backward[1:]))
+    return result
+
+
+# ----------------------------------------------------------------------------------------------
+# Training: a LeNet-5 step and an epoch of the digits example
+
+
+def lenet5(framework):
+    """LeNet-5 (ReLU, max-pool): (N, 1, 28, 28) -> (N, 10), in either framework's nn."""
+    return framework.Sequential(
+        framework.Conv2d(1, 6, 5, padding=2), framework.ReLU(), framework.MaxPool2d(2),
+        framework.Conv2d(6, 16, 5), framework.ReLU(), framework.MaxPool2d(2), framework.Flatten(),
+        framework.Linear(400, 120), framework.ReLU(), framework.Linear(120, 84), framework.ReLU(),
+        framework.Linear(84, 10))
+
+
+def lenet_candidates(rng, batch: int = 64) -> dict:
+    x = rng.standard_normal((batch, 1, 28, 28), dtype=np.float32)
+    labels = rng.integers(0, 10, batch)
+    tc.manual_seed(0)
+    model = lenet5(nn)
+    optimizer = tc.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    X, Y = tc.Tensor(x), tc.Tensor(labels)
+
+    def ours():
+        optimizer.zero_grad()
+        F.cross_entropy(model(X), Y).backward()
+        optimizer.step()
+
+    candidates = {"ours": ours}
+    if torch is not None:
+        torch.manual_seed(0)
+        their_model = lenet5(torch.nn)
+        their_optimizer = torch.optim.SGD(their_model.parameters(), lr=0.01, momentum=0.9)
+        xt, yt = torch.tensor(x), torch.tensor(labels)
+
+        def theirs():
+            their_optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(their_model(xt), yt).backward()
+            their_optimizer.step()
+        candidates["torch"] = theirs
+    return candidates
+
+
+def lenet_memory(batch: int = 64) -> dict:
+    """Peak bytes of NumPy memory during one LeNet-5 step, against the lower bound
+
+    parameters + gradients + momentum buffers + input batch + activations,
+
+    where the activations are each layer's output (what a backward pass must keep, or recompute).
+    Measured with tracemalloc, which sees NumPy's array allocations.
+    """
+    rng = np.random.default_rng(0)
+    tracemalloc.start()
+    x = tc.Tensor(rng.standard_normal((batch, 1, 28, 28), dtype=np.float32))
+    y = tc.Tensor(rng.integers(0, 10, batch))
+    tc.manual_seed(0)
+    model = lenet5(nn)
+    optimizer = tc.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+    def step():
+        optimizer.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    step()                                               # momentum buffers now exist
+    gc.collect()
+    tracemalloc.reset_peak()
+    before = tracemalloc.get_traced_memory()[0]
+    step()
+    after, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    params = sum(p.data.nbytes for p in model.parameters())
+    activations, h = 0, x
+    with tc.no_grad():
+        for layer in model:
+            out = layer(h)
+            if not np.shares_memory(out.data, h.data):  # a view (Flatten) costs nothing
+                activations += out.data.nbytes
+            h = out
+    bound = 3 * params + x.data.nbytes + y.data.nbytes + activations
+    return {"peak": peak, "before": before, "after": after, "bound": bound, "params": params,
+            "activations": activations}
+
+
+def digits_epoch_candidates() -> dict | None:
+    """One epoch of examples/train_digits.py (its model, batch size 32, Adam), and the same in
+    PyTorch on the same batches. None when scikit-learn (the digits) is missing."""
+    try:
+        import train_digits
+        from tinygrad_conv.data import DataLoader, TensorDataset, load_digits
+        x_train, y_train, _, _ = load_digits()
+    except ImportError as error:
+        print(f"  digits epoch skipped: {error}", file=sys.stderr)
+        return None
+    batch = train_digits.parse_args([]).batch_size
+    tc.manual_seed(0)
+    model = train_digits.build_model(image_size=x_train.shape[-1])
+    optimizer = tc.optim.Adam(model.parameters(), lr=3e-3)
+    loader = DataLoader(TensorDataset(x_train, y_train), batch_size=batch, shuffle=True)
+
+    class NoBar:
+        def set_postfix(self, *args, **kwargs):
+            pass
+
+        def update(self, n=1):
+            pass
+
+    candidates = {"ours": lambda: train_digits.train_epoch(model, loader, optimizer, NoBar())}
+    if torch is not None:
+        torch.manual_seed(0)
+        side = x_train.shape[-1] // 4
+        T = torch.nn
+        their_model = T.Sequential(
+            T.Conv2d(1, 16, 3, padding=1), T.ReLU(), T.MaxPool2d(2),
+            T.Conv2d(16, 32, 3, padding=1), T.ReLU(), T.MaxPool2d(2),
+            T.Flatten(), T.Linear(32 * side * side, 10))
+        their_optimizer = torch.optim.Adam(their_model.parameters(), lr=3e-3)
+        shuffle = np.random.default_rng(0)
+
+        def theirs():                                    # train_digits.train_epoch, in PyTorch
+            seen, total, correct = 0, 0.0, 0
+            order = shuffle.permutation(len(y_train))
+            for start in range(0, len(y_train), batch):
+                index = order[start:start + batch]
+                xb, yb = torch.from_numpy(x_train[index]), torch.from_numpy(y_train[index])
+                logits = their_model(xb)
+                loss = torch.nn.functional.cross_entropy(logits, yb)
+                their_optimizer.zero_grad()
+                loss.backward()
+                their_optimizer.step()
+                seen += len(yb)
+                total += loss.item() * len(yb)
+                correct += int((logits.argmax(dim=1) == yb).sum())
+            return total / seen, correct / seen
+        candidates["torch"] = theirs
+    return candidates
+
+
+# ----------------------------------------------------------------------------------------------
+# The machine
+
+
+def matmul_gflops(repeats: int) -> float:
+    """float32 matrix product through NumPy's BLAS: the ceiling for an im2col convolution."""
+    n = 1024
+    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
+    seconds = time_turns({"matmul": lambda: a @ a}, repeats=max(repeats, 5))["matmul"]
+    return 2 * n ** 3 / seconds / 1e9
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    blas = "unknown BLAS"
+    try:
+        from threadpoolctl import threadpool_info
+        pools = [p for p in threadpool_info() if p["user_api"] == "blas"]
+        if pools:
+            p = pools[0]
+            blas = f"{p['internal_api']} {p['version']} ({p.get('architecture', '?')} kernels, " \
+                   f"{p['num_threads']} threads)"
+    except ImportError:
+        pass
+    theirs = f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ", no torch"
+    return (f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, numpy "
+            f"{np.__version__} with {blas}{theirs}")
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def main(args=ARGS) -> None:
+    repeats = args.repeats or (3 if args.quick else 15)
+    chain = 2_000 if args.quick else 20_000
+    rng = np.random.default_rng(0)
+    table = Table()
+    print(f"machine: {machine()}", flush=True)
+    print(f"command: python benchmarks/run.py{' --quick' if args.quick else ''} "
+          f"--threads {args.threads}; medians of {repeats} runs", flush=True)
+
+    ratios, seed_speedups, largest = [], [], None
+    for shape, F_, k, stride, padding, groups in CONV_ROWS:
+        case = (f"conv2d {','.join(map(str, shape))} -> {F_}, k{k} s{stride} p{padding}"
+                + (f" g{groups}" if groups > 1 else ""))
+        t = time_turns(conv_candidates(shape, F_, k, stride, padding, groups, rng), repeats)
+        table.add(case, t["ours"], t.get("torch"), t["seed"])
+        flops = conv_flops(shape, F_, k, stride, padding, groups)
+        if largest is None or flops > largest[0]:
+            largest = (flops, case, t["ours"], t.get("torch"))
+        seed_speedups.append(t["seed"] / t["ours"])
+        if "torch" in t:
+            ratios.append(t["ours"] / t["torch"])
+    for kind, case in (("max", f"max_pool2d 2x2 s2 on {','.join(map(str, POOL_SHAPE))}"),
+                       ("avg", f"avg_pool2d 3x3 s2 p1 on {','.join(map(str, POOL_SHAPE))}")):
+        t = time_turns(pool_candidates(kind, rng), repeats)
+        table.add(case, t["ours"], t.get("torch"))
+        if "torch" in t:
+            ratios.append(t["ours"] / t["torch"])
+
+    per_op = op_chain(chain, repeats=1 if args.quick else 3)
+    ours_fb, theirs_fb = per_op["ours"], per_op.get("torch")
+    table.add(f"op chain of {chain:,} x 16-element ops: forward", ours_fb[0],
+              theirs_fb and theirs_fb[0], unit="us/op")
+    table.add("op chain: backward", ours_fb[1], theirs_fb and theirs_fb[1], unit="us/op")
+    table.add("op chain: forward + backward", sum(ours_fb), theirs_fb and sum(theirs_fb),
+              unit="us/op")
+
+    t = time_turns(lenet_candidates(rng), repeats)
+    table.add("LeNet-5 training step, batch 64, SGD momentum", t["ours"], t.get("torch"))
+    digits = digits_epoch_candidates()
+    if digits is not None:
+        t = time_turns(digits, repeats=1 if args.quick else 3)
+        table.add("digits example: one epoch (1,437 images, batch 32, Adam)", t["ours"],
+                  t.get("torch"), unit="s")
+
+    print()
+    print(table.markdown())
+    print()
+    if ratios:
+        geomean = math.exp(sum(map(math.log, ratios)) / len(ratios))
+        print(f"conv + pool rows: geometric mean of ours / PyTorch {geomean:.2f} over {len(ratios)} "
+              f"rows, worst {max(ratios):.2f}")
+    print(f"conv rows: ours is {min(seed_speedups):.1f}x to {max(seed_speedups):.1f}x faster than "
+          f"the im2col baseline")
+    flops, case, ours_s, theirs_s = largest
+    ceiling = matmul_gflops(repeats)
+    theirs_text = f", PyTorch {flops / theirs_s / 1e9:.0f}" if theirs_s else ""
+    print(f"GFLOP/s of the largest conv ({case}, forward + dX + dW): ours "
+          f"{flops / ours_s / 1e9:.0f}{theirs_text}; NumPy float32 matmul (1024^3): {ceiling:.0f}")
+    memory = lenet_memory()
+    mb = 1 / 2 ** 20
+    print(f"LeNet-5 step memory: peak {memory['peak'] * mb:.2f} MB of NumPy arrays, lower bound "
+          f"{memory['bound'] * mb:.2f} MB (parameters, gradients and momentum 3 x "
+          f"{memory['params'] * mb:.2f} MB, input, activations {memory['activations'] * mb:.2f} MB); "
+          f"{memory['peak'] / memory['bound']:.2f}x the bound; live after the step "
+          f"{memory['after'] * mb:.2f} MB (before: {memory['before'] * mb:.2f} MB)")
+
+
+if __name__ == "__main__":
+    main()
