@@ -1,30 +1,13 @@
 """Drawing computation graphs for teaching: what was computed, and how the gradient flows back.
 
-    draw(loss)                          the graph: tensors, ops with their parameters, modules, gradients
-    draw(loss, formulas=True)           ... plus each conv / pool / pad node's VJP with this graph's shapes
-    draw(x.grad)                        after loss.backward(create_graph=True): how dX was computed
-    backward_frames(loss)               one drawing per VJP step, in the order the engine runs them
-    save_html(loss, "backward.html")    those frames in one self-contained step-through player
-    render(draw(loss), "graph.svg")     an image file, with Graphviz's `dot` or a dot-free SVG fallback
+    draw(loss)                        tensors, ops with their parameters, modules, gradients
+    draw(loss, formulas=True)         ... plus each conv / pool / pad node's VJP, with its shapes
+    draw(x.grad)                      after loss.backward(create_graph=True): how dX was computed
+    backward_frames(loss)             one drawing per VJP step, in the order the engine runs them
+    save_html(loss, "backward.html")  those frames in one self-contained step-through player
+    render(draw(loss), "graph.svg")   an image file, by Graphviz's `dot` or a dot-free fallback
 
-Legend
-    Tensors are rounded boxes: name, shape and dtype, values (tiny tensors), gradient (values for
-    tiny tensors, its norm ‖grad‖ otherwise).
-        light blue       parameter: an nn.Parameter, or a leaf named by `params` or by the
-                         modules it was used in
-        light green      input: any other leaf with requires_grad=True
-        grey, dashed     constant: a leaf with requires_grad=False (data, masks, literals); no gradient
-        white            an intermediate result
-        amber, bold      the root being drawn (the loss, or a gradient drawn after create_graph=True)
-    Ops are lavender ellipses: the primitive's name and its static parameters
-    (`stride=(2, 2) padding=(1, 1)`); with formulas=True an op becomes a note (folded corner)
-    carrying its VJP.
-    Dashed rounded frames are nn.Module calls, labelled `path · repr`; a 3-D box is a module
-    collapsed by group_modules=depth (its ops hidden, its parameters listed).
-    Edges point forward (input -> op -> output); gradients flow against them.
-    Backward frames: the red op is the VJP being run; red edge labels show the gradient arriving
-    (dY) and what is sent to each input; an orange border marks a tensor whose gradient is still a
-    partial sum ("2 of 3 contributions"), a green border a complete one.
+The colours and shapes are explained in draw's docstring (the legend).
 
 Output is deterministic: nodes are numbered t0, t1, ... and op0, op1, ... in toposort order, so the
 same model gives the same DOT text and committed figures diff cleanly.
@@ -33,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import os
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -197,13 +179,13 @@ def _conv2d_formula(node, y) -> list[str]:
     padded = (N, F, dilated[2] + sum(full[0]), dilated[3] + sum(full[1]))
     strided = stride != (1, 1)
     inner = f"{_dilate_name(stride)}(dY)" if strided else "dY"
-    steps = [_shape(y.shape)] + ([_shape(dilated)] if strided else []) + [_shape(padded), _shape(x.shape)]
+    steps = [y.shape] + ([dilated] if strided else []) + [padded, x.shape]
     lines = [f"dW = X ⋆ dY: {_shape(x.shape)} ⋆ {_shape(y.shape)} -> {_shape(w.shape)}",
              f"   X padded {_pads(padding)}"
              + (f" minus remainder crop {_shape((rh, rw))} = {_pads(((pt, pb - rh), (pl, pr - rw)))}"
                 if rh or rw else "")
              + (f"; dY is the kernel, dilated by stride {_shape(stride)}" if strided else ""),
-             f"dX = rot180(W) ∗ pad({inner}): " + " -> ".join(steps),
+             f"dX = rot180(W) ∗ pad({inner}): " + " -> ".join(_shape(s) for s in steps),
              f"   pad {_pads(full)} = K-1 - padding{' + remainder' if rh or rw else ''};"
              f" rot180(W) with C, F swapped: {_shape((groups * Cg, F // groups, KH, KW))}"]
     if dilation != (1, 1):
@@ -242,8 +224,9 @@ def _avg_pool2d_formula(node, y) -> list[str]:
     if override:
         lines.append(f"   divisor = {override} (divisor_override)")
     elif np.all(divisor == divisor.flat[0]):
+        whole = divisor.flat[0] == kernel[0] * kernel[1]
         lines.append(f"   divisor = {_number(divisor.flat[0])} in every window"
-                     + (f" = {kernel[0]}·{kernel[1]}" if divisor.flat[0] == kernel[0] * kernel[1] else ""))
+                     + (f" = {kernel[0]}·{kernel[1]}" if whole else ""))
     else:
         rule = ("zero padding counts" if include and any(b for b, _ in padding)
                 else "only entries of the input count")
@@ -262,7 +245,8 @@ def _pad_formula(node, y) -> list[str]:
     if all(b >= 0 and a >= 0 for b, a in widths):
         return [f"dX = crop(dY): {shapes}", f"   drops {_pads(widths)} again: padding is constant"]
     if all(b <= 0 and a <= 0 for b, a in widths):
-        return [f"dX = zero-pad(dY): {shapes}", f"   puts back {_pads(tuple((-b, -a) for b, a in widths))}"]
+        cropped = tuple((-b, -a) for b, a in widths)
+        return [f"dX = zero-pad(dY): {shapes}", f"   puts back {_pads(cropped)}"]
     return [f"dX = pad(dY, -widths): {shapes}"]
 
 
@@ -280,8 +264,9 @@ def _unary(dx: str) -> Callable:
 
 def _matmul_formula(node, y) -> list[str]:
     a, b = node.parents
-    return [f"dA = dY Bᵀ: {_shape(y.shape)} {_shape(b.shape[:-2] + b.shape[:-3:-1])} -> {_shape(a.shape)}",
-            f"dB = Aᵀ dY: {_shape(a.shape[:-2] + a.shape[:-3:-1])} {_shape(y.shape)} -> {_shape(b.shape)}"]
+    a_t, b_t = (_shape(t.shape[:-2] + t.shape[:-3:-1]) for t in (a, b))    # last two axes swapped
+    return [f"dA = dY Bᵀ: {_shape(y.shape)} {b_t} -> {_shape(a.shape)}",
+            f"dB = Aᵀ dY: {a_t} {_shape(y.shape)} -> {_shape(b.shape)}"]
 
 
 def _reshaping(text: str) -> Callable:
@@ -299,7 +284,7 @@ FORMULAS: dict[str, Callable] = {
     "div": _binary("dY / B", "-dY·A / B²"),
     "matmul": _matmul_formula,
     "neg": _unary("-dY"),
-    "power": lambda node, y: [f"dX = dY·{_number(node.params['exponent'])}·X^{_number(node.params['exponent'] - 1)}"],
+    "power": lambda node, y: [f"dX = dY·p·X^(p-1), p = {_number(node.params['exponent'])}"],
     "exp": _unary("dY·exp(X)"),
     "log": _unary("dY / X"),
     "sqrt": _unary("dY / (2 sqrt(X))"),
@@ -695,7 +680,7 @@ def _grad_text(t: Tensor) -> str | None:
 
 def draw(root: Tensor, *, params=None, show_grads: bool = True, show_values="auto",
          formulas: bool = False, group_modules: bool | int = True, rankdir: str = "TB") -> Drawing:
-    """The computation graph that produced `root`, as a graphviz.Digraph (see the module legend).
+    """The computation graph that produced `root`, as a graphviz.Digraph.
 
     root:          any Tensor; draw after loss.backward(retain_graph=True) to see gradients, or
                    draw(x.grad) after backward(create_graph=True) to see how a gradient was computed
@@ -705,10 +690,30 @@ def draw(root: Tensor, *, params=None, show_grads: bool = True, show_values="aut
     show_values:   'auto' shows the values of tiny tensors, True also the range of larger ones
     formulas:      write each conv2d / pool / pad node's VJP with this graph's shapes (and short
                    rules for the other ops)
-    group_modules: True draws nested clusters per nn.Module call, False none; an int `depth` draws
-                   clusters down to that many levels below the outermost module and collapses each
-                   module at that level into one box (0: the whole model is one box)
+    group_modules: True draws nested clusters per nn.Module call, False none; an int `depth`
+                   keeps clusters for the modules fewer than `depth` levels below the outermost
+                   one and collapses each module `depth` levels down into one box (0: the whole
+                   model is one box, 1: one box per top-level layer)
     rankdir:       'TB' (top to bottom), 'LR', 'BT' or 'RL'
+
+    Legend
+        Tensors are rounded boxes: name, shape and dtype, values (tiny tensors), gradient
+        (values for tiny tensors, its norm ‖grad‖ otherwise).
+            light blue     parameter: an nn.Parameter, or a leaf named by `params` or by the
+                           modules it was used in
+            light green    input: any other leaf with requires_grad=True
+            grey, dashed   constant: requires_grad=False (data, masks, literals); no gradient
+            white          an intermediate result
+            amber, bold    the root being drawn (a loss, or a gradient after create_graph=True)
+        Ops are lavender ellipses: the primitive's name and its static parameters
+        (`stride=(2, 2) padding=(1, 1)`); with formulas=True an op is a note (folded corner)
+        carrying its VJP.
+        Dashed rounded frames are nn.Module calls, labelled `path · repr`; a 3-D box is a module
+        collapsed by group_modules=depth (its ops hidden, its parameters listed).
+        Edges point forward (input -> op -> output); gradients flow against them.
+        Backward frames: the red op is the VJP being run; red edge labels show the gradient
+        arriving (dY) and what is sent to each input; an orange border marks a tensor whose
+        gradient is still a partial sum ("2 of 3 contributions"), a green border a complete one.
     """
     layout = _layout(root, params, show_values, formulas, group_modules, rankdir)
     graph = _new_graph("graph", rankdir)
