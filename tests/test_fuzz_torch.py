@@ -81,10 +81,10 @@ def judge(name, ours, theirs, arrays, dtype, grads=True):
                 f"{traceback.extract_tb(err.value.__traceback__)[-1]}: {err.value!r}")
             return
     COUNTS[name, "accepted"] += 1
-    if floating and grads:
+    if floating and grads:                        # every floating-point argument gets a gradient
         for m in mine:
-            m.requires_grad_(True)
-        ref = [t.detach().requires_grad_(True) for t in ref]
+            m.requires_grad_(m.dtype.kind == "f")
+        ref = [t.detach().requires_grad_(t.is_floating_point()) for t in ref]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             expected = theirs(*ref)
@@ -397,3 +397,36 @@ def test_an_empty_batch_gives_an_empty_result_as_in_torch(name):
     got = ours(tc.Tensor(x, requires_grad=True), tc.Tensor(w, requires_grad=True))
     assert got.shape == tuple(expected.shape)
     got.sum().backward()
+
+
+# ----------------------------------------------------------------------------------------------
+# The rest of the contract: linear's bias and cross_entropy's full signature, against torch
+
+@pytest.mark.parametrize("bias_shape", [(4,), (1, 4), (2, 4), (), (1,), (5,), (3, 4), (2, 1, 4)])
+def test_linear_accepts_exactly_the_biases_torch_accepts(bias_shape):
+    x, w, b = np.random.randn(2, 3), np.random.randn(4, 3), np.random.randn(*bias_shape)
+    judge("linear", F.linear, TF.linear, [x, w, b], np.float64)
+
+
+@pytest.mark.parametrize("shape", [(5, 4), (4,), (2, 4, 3)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("ignore_index", [-100, 1])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2, 1.0])
+@pytest.mark.parametrize("probabilities", [False, True])
+def test_cross_entropy_matches_torch_over_its_signature(shape, reduction, weighted, ignore_index,
+                                                        label_smoothing, probabilities):
+    C = shape[1] if len(shape) > 1 else shape[0]
+    logits = np.random.standard_normal(shape)
+    if probabilities:
+        target = np.random.dirichlet(np.ones(C), size=int(np.prod(shape)) // C)
+        target = np.moveaxis(target.reshape((shape[0],) + shape[2:] + (C,)), -1, 1) \
+            if len(shape) > 1 else target[0]
+    else:
+        target = np.random.randint(0, C, size=shape[:1] + shape[2:] if len(shape) > 1 else ())
+    weight = np.random.uniform(0.5, 1.5, C) if weighted else None   # a constant, as in torch
+    kwargs = dict(ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing)
+    judge("cross_entropy",
+          lambda x, t: F.cross_entropy(x, t, None if weight is None else tc.Tensor(weight), **kwargs),
+          lambda x, t: TF.cross_entropy(x, t, None if weight is None else torch.tensor(weight), **kwargs),
+          [logits, target], np.float64)
