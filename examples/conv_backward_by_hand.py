@@ -149,7 +149,8 @@ def im2col() -> None:
     # window_view is the strided view the framework's conv2d multiplies: no copy of the image
     windows = window_view(pad_nd(x[None, None], ((1, 1), (1, 1))), (2, 2), (1, 1), (1, 1))
     columns = windows.reshape(25, 4).T            # column k = the 2x2 window at output k, flattened
-    show("columns (4x25): column i*5 + j is the 2x2 window at output (i, j), read row by row", columns)
+    show("columns (4x25): column i*5 + j is the 2x2 window at output (i, j); row a*2 + b holds\n"
+         "the pixels that w[a, b] multiplies", columns)
     assert all(np.array_equal(columns[:, i * 5 + j], padded[i:i + 2, j:j + 2].ravel())
                for i in range(5) for j in range(5))
     show("w flattened (1x4)", w.ravel())
@@ -159,6 +160,7 @@ def im2col() -> None:
     y_fw, dx_fw, dw_fw = framework_conv(x, w, dy, padding=1)
     check("y", y, y_fw, "conv2d(x, w, padding=1)")
     print("Backward of a matrix product y = w_flat @ columns:")
+    show("dY (5x5, a chosen upstream gradient)", dy)
     dw = (columns @ dy.ravel()).reshape(2, 2)
     show("dW = columns @ dY_flat (each weight: its row of columns times dY)", dw)
     check("dW", dw, dw_fw, "w.grad")
