@@ -6,6 +6,8 @@ order, and can be opened with plain NumPy (np.load) anywhere, without this libra
 from __future__ import annotations
 
 import os
+import zipfile
+import zlib
 from collections import OrderedDict
 from typing import Mapping
 
@@ -52,12 +54,17 @@ def load(f) -> OrderedDict:
     if isinstance(f, (str, os.PathLike)) and not os.path.exists(f):
         raise FileNotFoundError(f"load: no such file: {os.fspath(f)!r}; give the path a previous "
                                 f"tc.save(state_dict, path) wrote to")
-    archive = np.load(f, allow_pickle=False)
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"load: {f!r} holds a single .npy array, not a state dict saved by "
-                         f"tc.save; read it with np.load instead")
-    with archive:
-        return OrderedDict((key, Tensor(archive[key])) for key in archive.files)
+    try:
+        archive = np.load(f, allow_pickle=False)
+        if isinstance(archive, np.lib.npyio.NpzFile):
+            with archive:                           # read everything now: damage shows up here
+                return OrderedDict((key, Tensor(archive[key])) for key in archive.files)
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as err:
+        raise ValueError(f"load: {f!r} is not a readable checkpoint: it is truncated or corrupted, "
+                         f"or was not written by tc.save ({type(err).__name__}: {err}); save the "
+                         f"state dict again") from err
+    raise ValueError(f"load: {f!r} holds a single .npy array, not a state dict saved by tc.save; "
+                     f"read it with np.load instead")
 
 
 __all__ = ["save", "load"]
