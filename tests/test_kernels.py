@@ -218,3 +218,12 @@ def test_correlate2d_input_cropped_away_gives_zeros():
     w = np.random.standard_normal((1, 2, 1, 1))
     y = correlate2d(x, w, padding=((0, 0), (-3, 2)))
     assert y.shape == (1, 1, 1, 2) and not y.any()
+
+
+def test_correlate2d_taps_that_miss_the_input_entirely():
+    # dX of a dilated conv on a one-row input: some taps of the full correlation read only padding
+    x = np.random.standard_normal((1, 2, 1, 2))
+    w = np.random.standard_normal((1, 2, 2, 2))
+    padding = ((1, 1), (2, 2))
+    np.testing.assert_allclose(correlate2d(x, w, padding=padding, dilation=(2, 2)),
+                               correlate2d_loops(x, w, (1, 1), (2, 2), 1, padding), rtol=1e-12, atol=1e-12)

@@ -147,7 +147,7 @@ def _correlate_im2col(x, w, stride, dilation, groups):
         P, pitch = OH * OW, OW
         patches = window_view(x, (KH, KW), stride, dilation).reshape(N, G, Cg, OH, OW, KH, KW)
         patches = patches.transpose(0, 1, 2, 5, 6, 3, 4)             # (N, G, C/G, KH, KW, OH, OW)
-    w_row = w.reshape(G, Fg, R)
+    w_row = np.ascontiguousarray(w).reshape(G, Fg, R)              # BLAS wants plain rows
     y = np.empty((N, G, Fg, OH * pitch), dtype=np.result_type(x, w))
     slab = max(1, SLAB_BYTES // max(1, G * R * P * x.itemsize))
     for n0 in range(0, N, slab):
@@ -160,24 +160,39 @@ def _correlate_im2col(x, w, stride, dilation, groups):
 def _correlate_taps_first(x, w, stride, padding, dilation, groups, out_hw):
     """correlate2d as y[.., i, j] += Z_ab[.., i*sh + a*dh - pt, j*sw + b*dw - pl], Z_ab = W_ab @ x.
 
-    Output pixels whose tap would read the zero padding get nothing from that tap.
+    Output pixels whose tap would read the zero padding get nothing from that tap. With stride 1,
+    x is padded along W only, and each tap's whole shifted plane is then one flat slice (as in
+    _flat_rows): y and Z share the row pitch W + pl + pr, so a tap adds one long run per image.
     """
     N, C, H, W = x.shape
     F, Cg, KH, KW = w.shape
     G, Fg, (OH, OW) = groups, F // groups, out_hw
-    (sh, sw), (dh, dw), ((pt, _), (pl, _)) = stride, dilation, padding
+    (sh, sw), (dh, dw), ((pt, _), (pl, pr)) = stride, dilation, padding
+    flat = stride == (1, 1)
+    if flat:                                   # zeros left and right: no tap wraps around a row
+        x, pitch = pad_nd(x, ((pl, pr),)), W + pl + pr
+        W, pl = pitch, 0
     # (G, F/G, C/G, KH, KW) -> (G, KH*KW*F/G, C/G): all taps' weight matrices stacked
-    w_taps = w.reshape(G, Fg, Cg, KH * KW).transpose(0, 3, 1, 2).reshape(G, KH * KW * Fg, Cg)
-    y = np.zeros((N, G, Fg, OH, OW), dtype=np.result_type(x, w))
+    w_taps = np.ascontiguousarray(w.reshape(G, Fg, Cg, KH * KW).transpose(0, 3, 1, 2)).reshape(G, -1, Cg)
+    y = np.zeros((N, G, Fg, OH * W if flat else OH * OW), dtype=np.result_type(x, w))
     slab = max(1, SLAB_BYTES // max(1, G * KH * KW * Fg * H * W * x.itemsize))
     rows = [_overlap(H, OH, a * dh - pt, sh) for a in range(KH)]
     cols = [_overlap(W, OW, b * dw - pl, sw) for b in range(KW)]
     for n0 in range(0, N, slab):
         n1 = min(N, n0 + slab)
-        z = (w_taps @ x[n0:n1].reshape(n1 - n0, G, Cg, H * W)).reshape(n1 - n0, G, KH, KW, Fg, H, W)
-        for (a, (out_rows, in_rows)), (b, (out_cols, in_cols)) in itertools.product(
-                enumerate(rows), enumerate(cols)):
-            y[n0:n1, :, :, out_rows, out_cols] += z[:, :, a, b, :, in_rows, in_cols]
+        z = (w_taps @ x[n0:n1].reshape(n1 - n0, G, Cg, H * W)).reshape(n1 - n0, G, KH, KW, Fg, H * W)
+        for a, b in itertools.product(range(KH), range(KW)):
+            if flat:                           # y.flat[m] += z.flat[m + offset], in range
+                offset = (a * dh - pt) * W + b * dw
+                first, last = max(0, -offset), min(OH * W, H * W - offset)
+                if first < last:
+                    y[n0:n1, :, :, first:last] += z[:, :, a, b, :, first + offset:last + offset]
+            else:
+                (out_rows, in_rows), (out_cols, in_cols) = rows[a], cols[b]
+                y_tap = y[n0:n1].reshape(n1 - n0, G, Fg, OH, OW)[..., out_rows, out_cols]
+                y_tap += z[:, :, a, b, :].reshape(n1 - n0, G, Fg, H, W)[..., in_rows, in_cols]
+    if flat:
+        return y.reshape(N, F, OH, W)[..., :OW]
     return y.reshape(N, F, OH, OW)
 
 

@@ -36,8 +36,11 @@ def conv2d_vjp(dy, x, w, *, stride, padding, dilation, groups):
     (pt, pb), (pl, pr) = padding
     rh = remainder(H, dy.shape[2], KH, stride[0], pt, pb, dilation[0])
     rw = remainder(W, dy.shape[3], KW, stride[1], pl, pr, dilation[1])
+    # a gradient nobody asked for (the images of a first layer, frozen weights) is not computed
     dx = conv2d_input_grad(dy, w, x.shape, stride=stride, padding=padding, dilation=dilation,
-                           groups=groups)
+                           groups=groups) if x.requires_grad else None
+    if not w.requires_grad:
+        return dx, None
     # dW = X ⋆ dY: correlate the padded input with dY. Batch plays the role of channels
     # ([C, N, H, W] ⋆ [F, N, OH, OW] -> [C, F, KH, KW]), the forward stride becomes dY's dilation
     # and the forward dilation the stride; the unread remainder rows are cropped (negative padding).
