@@ -179,13 +179,16 @@ def to_array(data: Any, dtype: Any = None) -> np.ndarray:
 #
 # A VJP reads the values of its node's parents, so those values must not change between the
 # forward and the backward pass. Two cheap guards make every such change loud:
-# - Leaves (parameters, inputs, constants) stay writable, because optimizers and loaders update
-#   them in place. The node keeps a CRC32 checksum of each leaf's bytes (about 6 GB/s), and
-#   backward compares it, with the version counter, before running the VJP.
-# - Intermediate results are made read-only while a node that saved them is alive, so a write
-#   into them fails at once. They become writable again when the last such node is freed by
-#   backward or garbage collected. A view that an op returns into such a buffer is locked too.
+# - Checksums. Leaves (parameters, inputs, constants) stay writable, because optimizers and
+#   loaders update them in place; so do small intermediate results. The node keeps a CRC32
+#   checksum of their bytes (about 6 GB/s), and backward compares it, with the version counter,
+#   before running the VJP, naming the op if anything changed.
+# - Locks. A large intermediate result (over _CHECKSUM_BYTES, where hashing would cost more than
+#   a lock) is made read-only while a node that saved it is alive, so a write into it fails at
+#   once. It becomes writable again when the last such node is freed by backward or collected.
+#   A view that an op returns into a locked buffer is locked with it.
 
+_CHECKSUM_BYTES = 4096                  # up to this size a checksum is cheaper than a lock
 _LOCK_COUNTS: dict[int, int] = {}       # id(array) -> live nodes that hold it read-only
 _WAITING_VIEWS: dict[int, list] = {}    # id(owner) -> views to unlock once their owner is
 
@@ -197,15 +200,49 @@ def _checksum(array: np.ndarray) -> int:
         return zlib.crc32(np.ascontiguousarray(array))
 
 
-def _guard(parents: tuple, out: np.ndarray | None) -> tuple[tuple, tuple, tuple]:
-    """The guards a node keeps for its parents: their versions, a checksum per leaf (None for
-    the others), and the arrays it made read-only: the non-leaf parents' (counted, so that nodes
-    can share them), plus `out` if it is a view into one of them."""
+class _Locks:
+    """The arrays one node made read-only; released by Node.free, or when the node is collected."""
+
+    __slots__ = ("arrays",)
+
+    def __init__(self, arrays: tuple):
+        self.arrays = arrays
+
+    def release(self) -> None:
+        arrays, self.arrays = self.arrays, ()
+        for array in arrays:
+            key = id(array)
+            count = _LOCK_COUNTS[key] - 1
+            if count:
+                _LOCK_COUNTS[key] = count
+                continue
+            del _LOCK_COUNTS[key]
+            try:
+                array.flags.writeable = True
+            except ValueError:                      # a view whose owner is still held read-only
+                if id(array.base) in _LOCK_COUNTS:
+                    _WAITING_VIEWS.setdefault(id(array.base), []).append(array)
+                continue
+            for view in _WAITING_VIEWS.pop(key, ()):
+                if id(view) not in _LOCK_COUNTS:
+                    view.flags.writeable = True
+
+    def __del__(self):
+        try:
+            self.release()
+        except Exception:                           # interpreter shutdown: nothing left to guard
+            pass
+
+
+def _guard(parents: tuple, out: np.ndarray | None) -> tuple[tuple, tuple, _Locks | None]:
+    """The guards a node keeps for its parents: their versions, a checksum for each leaf or
+    small array (None for the others), and the locks on the other arrays (counted, so that
+    nodes can share them), plus on `out` if it is a view into a locked one."""
     versions, checksums, locked = [], [], []
     for p in parents:
         array = p._data
         versions.append(p._version)
-        if p.node is None:
+        if p.node is None or array.nbytes <= _CHECKSUM_BYTES:
             checksums.append(_checksum(array))
             continue
         checksums.append(None)
@@ -216,35 +253,17 @@ def _guard(parents: tuple, out: np.ndarray | None) -> tuple[tuple, tuple, tuple]
         elif array.flags.writeable:
             array.flags.writeable = False
             _LOCK_COUNTS[key] = 1
-        else:
-            continue                                # read-only by nature (a broadcast view)
+        else:                                       # read-only by nature (a broadcast view);
+            continue                                # the node that made it guards its base
         locked.append(array)
-    if locked and out is not None and out.base is not None and out.flags.writeable \
+    if not locked:
+        return tuple(versions), tuple(checksums), None
+    if out is not None and out.base is not None and out.flags.writeable \
             and any(out.base is (a if a.base is None else a.base) for a in locked):
         out.flags.writeable = False                 # views share the base's memory
         _LOCK_COUNTS[id(out)] = _LOCK_COUNTS.get(id(out), 0) + 1
         locked.append(out)
-    return tuple(versions), tuple(checksums), tuple(locked)
-
-
-def _unlock(locked: tuple) -> None:
-    """Undo `_lock`: an array becomes writable when no live node holds it any more."""
-    for array in locked:
-        key = id(array)
-        count = _LOCK_COUNTS[key] - 1
-        if count:
-            _LOCK_COUNTS[key] = count
-            continue
-        del _LOCK_COUNTS[key]
-        try:
-            array.flags.writeable = True
-        except ValueError:                          # a view whose owner is still held read-only
-            if id(array.base) in _LOCK_COUNTS:
-                _WAITING_VIEWS.setdefault(id(array.base), []).append(array)
-            continue
-        for view in _WAITING_VIEWS.pop(key, ()):
-            if id(view) not in _LOCK_COUNTS:
-                view.flags.writeable = True
+    return tuple(versions), tuple(checksums), _Locks(tuple(locked))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -267,7 +286,6 @@ class Node:
                  "created_at")
 
     def __init__(self, op, parents, params, saved, module=(), created_at=None, out=None):
-        self.locked = ()
         self.op = op
         self.parents = parents
         self.params = params
@@ -284,16 +302,9 @@ class Node:
         """Drop the saved inputs: after this the node cannot be differentiated again."""
         self.parents = None
         self.saved = None
-        if self.locked:
-            _unlock(self.locked)
-            self.locked = ()
-
-    def __del__(self):
-        if self.locked:                             # a graph dropped without backward
-            try:
-                _unlock(self.locked)
-            except Exception:                       # interpreter shutdown: nothing left to guard
-                pass
+        if self.locked is not None:
+            self.locked.release()
+            self.locked = None
 
 
 PRIMITIVES: dict[str, "Primitive"] = {}
@@ -603,8 +614,8 @@ def toposort(root: Tensor) -> list[Tensor]:
 def _check_versions(node: Node) -> None:
     """Raise if a parent of `node` changed since the op ran: its VJP would read the new values.
 
-    A version bump (zero_(), mark_modified(), assigning .data) or, for a leaf, a checksum that
-    no longer matches (a write into .data, e.g. an optimizer step) both count.
+    A version bump (zero_(), mark_modified(), assigning .data) or a checksum that no longer
+    matches (a write into .data, e.g. an optimizer step) both count.
     """
     for i, (p, version, checksum) in enumerate(zip(node.parents, node.versions, node.checksums)):
         if p._version != version:
@@ -614,13 +625,16 @@ def _check_versions(node: Node) -> None:
             how = "its values were overwritten in place (a write into .data, e.g. an optimizer step)"
         else:
             continue
-        name = f" '{p.name}'" if p.name else ""
-        module = f" inside {type(node.module[-1]).__name__}" if node.module else ""
-        where = (f" The op was created at {node.created_at}." if node.created_at else
-                 " To see the line that created the op, run the forward pass under "
-                 "`with tc.detect_anomaly():`.")
-        raise RuntimeError(
-            f"one of the tensors needed for the gradient of '{node.op.name}'{module} was modified "
+        raise RuntimeError(_modified_message(node, i, p, how))
+
+
+def _modified_message(node: Node, i: int, p: Tensor, how: str) -> str:
+    name = f" '{p.name}'" if p.name else ""
+    module = f" inside {type(node.module[-1]).__name__}" if node.module else ""
+    where = (f" The op was created at {node.created_at}." if node.created_at else
+             " To see the line that created the op, run the forward pass under "
+             "`with tc.detect_anomaly():`.")
+    return (f"one of the tensors needed for the gradient of '{node.op.name}'{module} was modified "
             f"after the op ran: input {i}{name} of shape {tuple(p.shape)}: {how}, so the gradient "
             f"would be computed from the new values. Run the forward pass again after changing "
             f"the tensor (an optimizer step belongs after backward), or change a copy "
