@@ -154,6 +154,7 @@ def _correlate_im2col(x, w, stride, dilation, groups):
         n1 = min(N, n0 + slab)
         x_col = np.moveaxis(patches[n0:n1], 0, 4).reshape(G, R, (n1 - n0) * P)     # the copy
         y[n0:n1, :, :, :P] = (w_row @ x_col).reshape(G, Fg, n1 - n0, P).transpose(2, 0, 1, 3)
+        del x_col                              # one slab alive at a time
     return y.reshape(N, F, OH, pitch)[..., :OW]                       # drop the wrapped columns
 
 
@@ -191,6 +192,7 @@ def _correlate_taps_first(x, w, stride, padding, dilation, groups, out_hw):
                 (out_rows, in_rows), (out_cols, in_cols) = rows[a], cols[b]
                 y_tap = y[n0:n1].reshape(n1 - n0, G, Fg, OH, OW)[..., out_rows, out_cols]
                 y_tap += z[:, :, a, b, :].reshape(n1 - n0, G, Fg, H, W)[..., in_rows, in_cols]
+        del z                                  # one slab alive at a time
     if flat:
         return y.reshape(N, F, OH, W)[..., :OW]
     return y.reshape(N, F, OH, OW)
@@ -218,23 +220,32 @@ def _correlate_kernel_major(x, w, stride, dilation, groups):
     P, item = OH * OW, x.itemsize
     flat, pitch = _flat_rows(x)
     sN, sC, sH, sW = x.strides
-    if flat and dilation == (1, 1) and pitch < 2 * KW:
+    flat = flat and dilation == (1, 1) and pitch < 2 * KW
+    if flat:
         # taps k = a*pitch + b: patches[n, g, i, j, c, k] = x[n, g*C/G + c].flat[i*sh*pitch + j*sw + k]
         K = (KH - 1) * pitch + KW
         patches = as_strided(x, (N, G, OH, OW, Cg, K), (sN, Cg * sC, stride[0] * sH,
                                                           stride[1] * sW, sC, sW), writeable=False)
-        spread = np.zeros((F, Cg, K), dtype=w.dtype)             # w with zeros between its rows
-        as_strided(spread, (F, Cg, KH, KW), (Cg * K * item, K * item, pitch * item, item))[...] = w
-        w_row = spread.reshape(G, Fg, Cg, K)
     else:
         K = KH * KW
         patches = window_view(x, (KH, KW), stride, dilation).reshape(N, G, Cg, OH, OW, KH, KW)
         patches = patches.transpose(0, 1, 3, 4, 2, 5, 6)             # (N, G, OH, OW, C/G, KH, KW)
-        w_row = w.reshape(G, Fg, Cg, K)
     y = np.zeros((G, Fg, N * P), dtype=np.result_type(x, w))
     slab = max(1, SLAB_BYTES // max(1, G * N * P * K * item))
     for c0 in range(0, Cg, slab):
         c1 = min(Cg, c0 + slab)
         x_col = np.moveaxis(patches[:, :, :, :, c0:c1], 1, 0).reshape(G, N * P, (c1 - c0) * K)
-        y += w_row[:, :, c0:c1].reshape(G, Fg, -1) @ x_col.transpose(0, 2, 1)
+        w_row = _spread_rows(w[:, c0:c1], pitch) if flat else w[:, c0:c1]
+        y += w_row.reshape(G, Fg, -1) @ x_col.transpose(0, 2, 1)
+        del x_col, w_row                       # one slab alive at a time
     return y.reshape(F, N, OH, OW).transpose(1, 0, 2, 3)
+
+
+def _spread_rows(w: np.ndarray, pitch: int) -> np.ndarray:
+    """The kernel laid out with the image's row pitch: tap (a, b) at a*pitch + b, zeros between
+    its rows.   w: (F, C, KH, KW) -> (F, C, (KH-1)*pitch + KW)"""
+    F, C, KH, KW = w.shape
+    K, item = (KH - 1) * pitch + KW, w.itemsize
+    spread = np.zeros((F, C, K), dtype=w.dtype)
+    as_strided(spread, w.shape, (C * K * item, K * item, pitch * item, item))[...] = w
+    return spread
