@@ -84,6 +84,8 @@ CASES = [
      ["bias must have shape (4,)", "got (3,)"]),
     ("conv2d dtype mismatch", lambda: F.conv2d(t(1, 1, 5, 5), t(1, 1, 3, 3, dtype=np.float32)),
      TypeError, ["float64", "float32", "same dtype"]),
+    ("conv2d bias dtype", lambda: F.conv2d(t(1, 1, 5, 5), t(2, 1, 3, 3), t(2, dtype=np.float32)),
+     TypeError, ["input (float64) and bias (float32)", "same dtype"]),
     ("conv2d boolean input", lambda: F.conv2d(t(1, 1, 5, 5, dtype=bool), t(1, 1, 3, 3, dtype=bool)),
      TypeError, ["dtype bool", ".float()"]),
     ("conv2d dilated int32", lambda: F.conv2d(t(1, 1, 5, 5, dtype=np.int32),

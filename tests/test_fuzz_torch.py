@@ -149,7 +149,8 @@ def change_rank(draw, shape):
 
 CONV_MISTAKES = ["rank", "weight_rank", "channels", "channels_last", "groups", "groups_nonpositive",
                  "stride", "dilation", "padding", "padding_string", "same_with_stride", "bias",
-                 "dtype", "integer", "bool", "nonsense", "kernel", "empty_weight", "tiny_input"]
+                 "dtype", "bias_dtype", "integer", "bool", "nonsense", "kernel", "empty_weight",
+                 "tiny_input"]
 
 
 @st.composite
@@ -208,7 +209,8 @@ def conv2d_case(draw):
     if "tiny_input" in wrong:
         shape[-2:] = [1, 1]
     x, w = values(draw, shape, dtype), values(draw, w_shape, w_dtype)
-    b = values(draw, bias_shape, w_dtype) if bias else None
+    b_dtype = draw(st.sampled_from(BAD_DTYPES)) if "bias_dtype" in wrong else w_dtype
+    b = values(draw, bias_shape, b_dtype) if bias else None
     return x, w, b, params
 
 

@@ -381,6 +381,9 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         if bias.shape != (F,):
             raise ValueError(f"conv2d: bias must have shape ({F},), one per output channel, got "
                              f"{tuple(bias.shape)}")
+        if bias.dtype != x.dtype:
+            raise TypeError(f"conv2d: input ({x.dtype}) and bias ({bias.dtype}) must have the "
+                            f"same dtype; convert the bias, e.g. bias.to({x.dtype.name})")
     y = ops.conv2d(x, w, stride=stride, padding=pads, dilation=dilation, groups=groups)
     if bias is not None:
         y = y + ops.reshape(bias, shape=(1, F, 1, 1))   # db = sum of dY over N, OH, OW
