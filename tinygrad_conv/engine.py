@@ -181,8 +181,10 @@ def to_array(data: Any, dtype: Any = None) -> np.ndarray:
 # forward and the backward pass. Two cheap guards make every such change loud:
 # - Checksums. Leaves (parameters, inputs, constants) stay writable, because optimizers and
 #   loaders update them in place; so do small intermediate results. The node keeps a CRC32
-#   checksum of their bytes (about 6 GB/s), and backward compares it, with the version counter,
-#   before running the VJP, naming the op if anything changed.
+#   checksum of their bytes (4-6 GB/s here), and backward compares it, with the version counter,
+#   before running the VJP, naming the op if anything changed. That is one pass over each
+#   saved leaf per forward and per backward: small next to the op that reads it, except for
+#   a huge weight in a cheap op (Linear(2000, 2000) at batch 32: about +40% per step).
 # - Locks. A large intermediate result (over _CHECKSUM_BYTES, where hashing would cost more than
 #   a lock) is made read-only while a node that saved it is alive, so a write into it fails at
 #   once. It becomes writable again when the last such node is freed by backward or collected.
