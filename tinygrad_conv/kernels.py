@@ -93,8 +93,9 @@ def correlate2d(x: np.ndarray, w: np.ndarray, stride: Pair = (1, 1), padding=NO_
     The one convolution loop of the project: conv2d's forward, its dX (a full correlation of dY
     with the flipped kernel) and its dW (x correlated with dY: a kernel larger than the output)
     all run here. The same sum is computed in whichever of three layouts moves the fewest bytes:
-    - im2col: the windows of pad(x) become the columns of X_col (C/G*KH*KW, N*OH*OW), and
-      y = W_row @ X_col with W_row = w as (F/G, C/G*KH*KW): one BLAS product per group and slab.
+    - im2col: the windows of pad(x) become the columns of X_col (C/G*KH*KW, OH*OW), one matrix
+      per image, and y = W_row @ X_col with W_row = w as (F/G, C/G*KH*KW): one BLAS product per
+      image and group, written straight into y.
     - taps first, when the output has fewer channels than the input (dX): multiply before
       shifting. Z = W_tap @ x for all KH*KW taps at once (one product, on x without its padding),
       then every tap's product is added into y at its offset. X_col would copy C/G values per
@@ -152,8 +153,8 @@ def _correlate_im2col(x, w, stride, dilation, groups):
     slab = max(1, SLAB_BYTES // max(1, G * R * P * x.itemsize))
     for n0 in range(0, N, slab):
         n1 = min(N, n0 + slab)
-        x_col = np.moveaxis(patches[n0:n1], 0, 4).reshape(G, R, (n1 - n0) * P)     # the copy
-        y[n0:n1, :, :, :P] = (w_row @ x_col).reshape(G, Fg, n1 - n0, P).transpose(2, 0, 1, 3)
+        x_col = patches[n0:n1].reshape(n1 - n0, G, R, P)             # the copy
+        np.matmul(w_row, x_col, out=y[n0:n1, :, :, :P])              # W_row @ X_col per image
         del x_col                              # one slab alive at a time
     return y.reshape(N, F, OH, pitch)[..., :OW]                       # drop the wrapped columns
 
