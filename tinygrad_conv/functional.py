@@ -382,8 +382,11 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
             raise ValueError(f"conv2d: bias must have shape ({F},), one per output channel, got "
                              f"{tuple(bias.shape)}")
         if bias.dtype != x.dtype:
-            raise TypeError(f"conv2d: input ({x.dtype}) and bias ({bias.dtype}) must have the "
-                            f"same dtype; convert the bias, e.g. bias.to({x.dtype.name})")
+            if not isinstance(padding, str):        # PyTorch refuses, except for 'same'/'valid',
+                raise TypeError(f"conv2d: input ({x.dtype}) and bias ({bias.dtype}) must have "
+                                f"the same dtype; convert the bias, e.g. "
+                                f"bias.to({x.dtype.name})")
+            bias = bias.to(x.dtype)                 # where it converts the bias
     y = ops.conv2d(x, w, stride=stride, padding=pads, dilation=dilation, groups=groups)
     if bias is not None:
         y = y + ops.reshape(bias, shape=(1, F, 1, 1))   # db = sum of dY over N, OH, OW
@@ -529,10 +532,13 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             raise ValueError(f"pad: circular padding ({b}, {a}) of dimension {axis} (input shape "
                              f"{tuple(x.shape)}) would wrap around more than once: each side can "
                              f"copy at most the {kept} entries left after cropping")
-        smallest = 0 if mode == "circular" else 1    # mirroring needs something to mirror
-        if n + b + a < smallest:
+        if n + b + a < 0:
             raise ValueError(f"pad: dimension {axis} of size {n} with padding ({b}, {a}) would "
-                             f"have size {n + b + a}; mode '{mode}' needs at least {smallest}")
+                             f"have negative size {n + b + a}")
+    sizes = [n + b + a for n, (b, a) in zip(dims, widths)]
+    if mode != "circular" and max(sizes) < 1:       # as PyTorch: one padded size must be >= 1
+        raise ValueError(f"pad: mode '{mode}' with padding {tuple(pad)} leaves nothing of input "
+                         f"shape {tuple(x.shape)}: the padded sizes would be {tuple(sizes)}")
     for j, (n, (b, a)) in enumerate(zip(dims, widths)):
         lead = (slice(None),) * (x.ndim - k + j)
         x = ops.getitem(x, index=lead + (_source_index(n, b, a, mode),))
