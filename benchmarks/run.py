@@ -393,6 +393,11 @@ def main(args=ARGS) -> None:
     rng = np.random.default_rng(0)
     table = Table()
     print(f"machine: {machine()}", flush=True)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    if load > 0.5:
+        print(f"warning: the machine is busy (load average {load:.1f}): with the cores shared, "
+              f"multithreaded BLAS and PyTorch slow down erratically; compare runs made at rest",
+              flush=True)
     print(f"command: python benchmarks/run.py{' --quick' if args.quick else ''} "
           f"--threads {args.threads}; medians of {repeats} runs", flush=True)
 

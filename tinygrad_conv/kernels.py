@@ -111,7 +111,7 @@ def correlate2d(x: np.ndarray, w: np.ndarray, stride: Pair = (1, 1), padding=NO_
     OH, OW = out_size(H, KH, sh, pt, pb, dh), out_size(W, KW, sw, pl, pr, dw)
     if KH * KW > OH * OW:
         return _correlate_kernel_major(pad_nd(x, padding), w, stride, dilation, groups)
-    if 2 * (F // groups) * H * W <= Cg * OH * OW:
+    if KH * KW > 1 and 2 * (F // groups) * H * W <= Cg * OH * OW:   # (1x1: X_col is x itself)
         return _correlate_taps_first(x, w, stride, padding, dilation, groups, (OH, OW))
     return _correlate_im2col(pad_nd(x, padding), w, stride, dilation, groups)
 
