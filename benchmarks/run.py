@@ -6,7 +6,7 @@
     python benchmarks/run.py --no-torch   # ours only (also what happens when torch is missing)
 
 Every timing is the median of repeated runs after a warm-up; the candidates of a row (ours,
-PyTorch, the im2col baseline of the course notes) take turns within each repeat, so a load that
+PyTorch, the im2col baseline of the course notes) take turns in three rounds, so a load that
 comes and goes on the machine hits them alike. Both frameworks get the same thread count: the BLAS
 that NumPy uses through the environment variables set below, PyTorch through set_num_threads.
 Ratios are ours / PyTorch (below 1: we are faster); 'x seed' is how many times faster than the
@@ -73,18 +73,23 @@ POOL_SHAPE = (64, 32, 32, 32)
 # Timing
 
 
-def time_turns(candidates: dict, repeats: int, warmup: int = 1) -> dict:
-    """Median seconds of each callable; within every repeat each candidate runs once, in turn."""
-    gc.collect()
-    for fn in candidates.values():
-        for _ in range(warmup):
-            fn()
+def time_turns(candidates: dict, repeats: int, rounds: int = 3) -> dict:
+    """Median seconds of each callable over `repeats` runs, taken in `rounds` blocks: within a
+    round every candidate runs its share of repeats back to back (after one untimed warm-up run),
+    then the next candidate does. A load that comes and goes hits all of them alike, and one
+    candidate's allocations (NumPy arrays are malloc'd and freed every run) do not disturb the
+    next run of another."""
+    rounds = max(1, min(rounds, repeats))
     times = {name: [] for name in candidates}
-    for _ in range(repeats):
+    for r in range(rounds):
+        share = repeats // rounds + (r < repeats % rounds)
         for name, fn in candidates.items():
-            start = time.perf_counter()
+            gc.collect()
             fn()
-            times[name].append(time.perf_counter() - start)
+            for _ in range(share):
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
     return {name: statistics.median(t) for name, t in times.items()}
 
 
@@ -185,7 +190,13 @@ def pool_candidates(kind: str, rng) -> dict:
 
 
 def op_chain(length: int, repeats: int) -> dict:
-    """Seconds per op, forward and backward, of y = ((x * c) + c) * c ... on 16-element tensors."""
+    """Seconds per op, forward and backward, of y = ((x * c) + c) * c ... on 16-element tensors.
+
+    Python's cyclic garbage collector runs every few hundred allocations and walks all live
+    objects, and every op allocates a few (tensor, node, tuples), so a long chain costs more per
+    op when many unrelated objects are alive (torch's import alone makes ~10^5). They are frozen
+    first (gc.freeze), so the chain is timed as if it ran alone in a fresh interpreter.
+    """
     values = np.linspace(0.5, 1.5, 16, dtype=np.float32)
     scale = np.full(16, 1.0001, dtype=np.float32)
     shift = np.full(16, 1e-4, dtype=np.float32)
@@ -193,6 +204,8 @@ def op_chain(length: int, repeats: int) -> dict:
     if torch is not None:
         frameworks["torch"] = lambda a, grad=False: torch.tensor(a, requires_grad=grad)
     result = {}
+    gc.collect()
+    gc.freeze()
     for name, make in frameworks.items():
         x, c, s = make(values, True), make(scale), make(shift)
         dy = make(np.ones(16, dtype=np.float32))
@@ -211,6 +224,7 @@ def op_chain(length: int, repeats: int) -> dict:
             x.grad = None
             del y
         result[name] = (statistics.median(forward[1:]), statistics.median(backward[1:]))
+    gc.unfreeze()
     return result
 
 
