@@ -25,7 +25,7 @@ class _State:
     grad_enabled = True
     anomaly = False
     in_backward = False         # inside a backward sweep: anomaly checks the gradients instead
-    module_path: tuple = ()     # names of the nn.Module calls we are inside, outermost first
+    module_path: tuple = ()     # the nn.Module objects whose calls we are inside, outermost first
 
 
 STATE = _State()
@@ -279,7 +279,7 @@ class Node:
     parents: the positional input Tensors, in order; they are what the VJP reads (the saved inputs)
     params:  the static keyword arguments, e.g. stride=(2, 2)
     saved:   anything extra the forward kept for the VJP (max-pool's argmax); None if nothing
-    module:  the path of nn.Module calls the op ran inside, e.g. ('features', '0'); for drawing
+    module:  the nn.Module objects whose calls the op ran inside, outermost first (for drawing)
     created_at: file:line of the user code that ran the op (recorded under detect_anomaly)
     versions, checksums, locked: the guards of the parents' values (see _check_versions)
     """
