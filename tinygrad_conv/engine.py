@@ -348,7 +348,12 @@ class Primitive:
         out, saved = result if isinstance(result, tuple) else (result, None)
         if type(out) is not np.ndarray:
             out = np.asarray(out)                    # full reductions give numpy scalars
-        record = STATE.grad_enabled and any(x.requires_grad for x in inputs)
+        record = False
+        if STATE.grad_enabled:
+            for x in inputs:
+                if x.requires_grad:
+                    record = True
+                    break
         y = Tensor.__new__(Tensor)
         y._data, y.grad, y.requires_grad, y._version, y.name = out, None, record, 0, None
         y.node = None
@@ -408,9 +413,9 @@ class Tensor:
         self._data = value._data if isinstance(value, Tensor) else to_array(value)
         self._version += 1
 
-    shape = property(lambda self: self.data.shape)
-    ndim = property(lambda self: self.data.ndim)
-    dtype = property(lambda self: self.data.dtype)
+    shape = property(lambda self: self._data.shape)
+    ndim = property(lambda self: self._data.ndim)
+    dtype = property(lambda self: self._data.dtype)
     size = lambda self, dim=None: self.data.shape if dim is None else self.data.shape[dim]  # noqa: E731
     numel = lambda self: self.data.size  # noqa: E731
     T = property(lambda self: self.permute(*reversed(range(self.ndim))))

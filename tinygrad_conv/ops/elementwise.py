@@ -1,7 +1,8 @@
 """Elementwise arithmetic and activations, with numpy broadcasting, plus matmul.
 
 For a broadcast binary op z = f(x, y), each VJP sums the gradient back to the input's own shape
-(`sum_to`): an entry that was broadcast was used many times, so its gradient is the sum.
+(`sum_to`): an entry that was broadcast was used many times, so its gradient is the sum. A
+gradient for an input that does not require one (a constant) is not computed.
 """
 import numpy as np
 
@@ -17,7 +18,8 @@ def add(x, y):
 
 @add.defvjp
 def add_vjp(dy, x, y):
-    return sum_to(dy, x.shape), sum_to(dy, y.shape)
+    return (sum_to(dy, x.shape) if x.requires_grad else None,
+            sum_to(dy, y.shape) if y.requires_grad else None)
 
 
 @primitive
@@ -28,7 +30,8 @@ def sub(x, y):
 
 @sub.defvjp
 def sub_vjp(dy, x, y):
-    return sum_to(dy, x.shape), sum_to(neg(dy), y.shape)
+    return (sum_to(dy, x.shape) if x.requires_grad else None,
+            sum_to(neg(dy), y.shape) if y.requires_grad else None)
 
 
 @primitive
@@ -39,7 +42,8 @@ def mul(x, y):
 
 @mul.defvjp
 def mul_vjp(dy, x, y):
-    return sum_to(dy * y, x.shape), sum_to(dy * x, y.shape)
+    return (sum_to(dy * y, x.shape) if x.requires_grad else None,
+            sum_to(dy * x, y.shape) if y.requires_grad else None)
 
 
 @primitive
@@ -51,7 +55,8 @@ def div(x, y):
 @div.defvjp
 def div_vjp(dy, x, y):
     # dz/dx = 1/y,  dz/dy = -x/y^2
-    return sum_to(dy / y, x.shape), sum_to(neg(dy * x / (y * y)), y.shape)
+    return (sum_to(dy / y, x.shape) if x.requires_grad else None,
+            sum_to(neg(dy * x / (y * y)), y.shape) if y.requires_grad else None)
 
 
 @primitive
@@ -190,8 +195,8 @@ def matmul(x, y):
 @matmul.defvjp
 def matmul_vjp(dy, x, y):
     # [M,K] [K,J] -> [M,J]  and  [J,M] [M,K] -> [J,K]; batch axes that broadcast are summed
-    return (sum_to(matmul(dy, _swap_last(y)), x.shape),
-            sum_to(matmul(_swap_last(x), dy), y.shape))
+    return (sum_to(matmul(dy, _swap_last(y)), x.shape) if x.requires_grad else None,
+            sum_to(matmul(_swap_last(x), dy), y.shape) if y.requires_grad else None)
 
 
 def _swap_last(x):
