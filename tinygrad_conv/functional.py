@@ -438,13 +438,13 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     x, unbatched = _image_input(_tensor(input, "input"), "input", "max_pool2d")
     kernel, stride, pads, dilation = _pool_args("max_pool2d", x, kernel_size, stride, padding,
                                                 dilation, ceil_mode)
-    y = _unbatch(ops.max_pool2d(x, kernel=kernel, stride=stride, padding=pads, dilation=dilation),
-                 unbatched)
+    y = ops.max_pool2d(x, kernel=kernel, stride=stride, padding=pads, dilation=dilation)
     if not return_indices:
-        return y
-    from .ops.pool import argmax_indices
-    index = argmax_indices(x.data, kernel, stride, pads, dilation)
-    return y, Tensor(index[0] if unbatched else index)
+        return _unbatch(y, unbatched)
+    # the argmax the forward saved for the VJP (computed again only when nothing was recorded)
+    index = y.node.saved if y.node is not None else \
+        ops.pool.argmax_indices(x.data, kernel, stride, pads, dilation)
+    return _unbatch(y, unbatched), Tensor(index[0] if unbatched else index)
 
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode=False,
