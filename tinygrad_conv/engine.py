@@ -711,12 +711,14 @@ def _sweep(root: Tensor, grads: dict, retain_graph: bool, create_graph: bool) ->
             for i, (p, dp) in enumerate(zip(node.parents, vjp_of(node, dy))):
                 if dp is None or not p.requires_grad:
                     continue
-                assert dp.shape == p.shape, f"{node.op.name} VJP: grad {dp.shape} != input {p.shape}"
-                if dp.dtype != p.dtype:
-                    dp = dp.to(p.dtype)                         # gradients keep the input's dtype
+                d, x = dp._data, p._data
+                assert d.shape == x.shape, f"{node.op.name} VJP: grad {d.shape} != input {x.shape}"
+                if d.dtype != x.dtype:
+                    dp = dp.to(x.dtype)                         # gradients keep the input's dtype
                 if STATE.anomaly:
                     _check_finite(dp._data, f"the gradient for input {i}", node.op, node.created_at)
-                grads[id(p)] = dp if id(p) not in grads else grads[id(p)] + dp
+                earlier = grads.get(id(p))
+                grads[id(p)] = dp if earlier is None else earlier + dp
             if not retain_graph:
                 node.free()
 
