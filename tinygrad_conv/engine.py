@@ -47,11 +47,13 @@ class set_grad_enabled:
         return False
 
     def __call__(self, fn):
+        mode = self.mode
+        STATE.grad_enabled = self.prev    # using it as a decorator must not change the mode
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with type(self)(self.mode):
+            with set_grad_enabled(mode):
                 return fn(*args, **kwargs)
-        STATE.grad_enabled = self.prev    # using it as a decorator must not change the mode
         return wrapper
 
 
@@ -61,28 +63,12 @@ class no_grad(set_grad_enabled):
     def __init__(self):
         super().__init__(False)
 
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with no_grad():
-                return fn(*args, **kwargs)
-        STATE.grad_enabled = self.prev
-        return wrapper
-
 
 class enable_grad(set_grad_enabled):
     """`with enable_grad():` records again inside a no_grad block. Also a decorator."""
 
     def __init__(self):
         super().__init__(True)
-
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with enable_grad():
-                return fn(*args, **kwargs)
-        STATE.grad_enabled = self.prev
-        return wrapper
 
 
 def is_grad_enabled() -> bool:
