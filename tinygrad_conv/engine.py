@@ -674,39 +674,52 @@ def backward(root: Tensor, gradient: Any = None, *, retain_graph: bool | None = 
                                f"output's shape (one entry of dL/d(output) per output entry).")
         if dy.dtype != root.dtype:
             dy = dy.to(root.dtype)                  # as PyTorch: the output's dtype
-    grads = {id(root): dy}
     outer, STATE.in_backward = STATE.in_backward, True
     try:
-        _sweep(root, grads, retain_graph, create_graph)
+        with set_grad_enabled(create_graph):
+            for t, dy, _ in sweep(root, dy, retain_graph=retain_graph):
+                if t.node is None:                               # a leaf: accumulate into .grad
+                    t.grad = dy if t.grad is None else t.grad + dy
     finally:
         STATE.in_backward = outer
 
 
-def _sweep(root: Tensor, grads: dict, retain_graph: bool, create_graph: bool) -> None:
-    """The reverse sweep of `backward`, from grads = {id(root): dy}."""
-    with set_grad_enabled(create_graph):
-        for t in reversed(toposort(root)):
-            dy = grads.pop(id(t), None)
-            if dy is None:
+def sweep(root: Tensor, dy: Tensor, *, retain_graph: bool = True):
+    """The reverse sweep of backward, one step at a time: yields (t, dy_t, sent) for every tensor
+    that receives a gradient, in the order the VJPs run (reversed toposort).
+
+    For a leaf, sent is (); for an op's output, sent lists (input slot, parent, its share dp) as
+    the VJP passed them on. Contributions to shared tensors are summed out of place before the
+    tensor's own step, and each gradient is dropped once passed on. Without retain_graph each node
+    frees its saved inputs after its VJP. Nothing here touches .grad: backward does that with the
+    leaf steps, and the drawing code replays the sweep frame by frame.
+    """
+    grads = {id(root): dy}
+    for t in reversed(toposort(root)):
+        dy = grads.pop(id(t), None)
+        if dy is None:
+            continue
+        node = t.node
+        if node is None:
+            yield t, dy, ()
+            continue
+        _check_versions(node)
+        sent = []
+        for i, (p, dp) in enumerate(zip(node.parents, vjp_of(node, dy))):
+            if dp is None or not p.requires_grad:
                 continue
-            node = t.node
-            if node is None:                                     # a leaf: accumulate into .grad
-                t.grad = dy if t.grad is None else t.grad + dy
-                continue
-            _check_versions(node)
-            for i, (p, dp) in enumerate(zip(node.parents, vjp_of(node, dy))):
-                if dp is None or not p.requires_grad:
-                    continue
-                d, x = dp._data, p._data
-                assert d.shape == x.shape, f"{node.op.name} VJP: grad {d.shape} != input {x.shape}"
-                if d.dtype != x.dtype:
-                    dp = dp.to(x.dtype)                         # gradients keep the input's dtype
-                if STATE.anomaly:
-                    _check_finite(dp._data, f"the gradient for input {i}", node.op, node.created_at)
-                earlier = grads.get(id(p))
-                grads[id(p)] = dp if earlier is None else earlier + dp
-            if not retain_graph:
-                node.free()
+            d, x = dp._data, p._data
+            assert d.shape == x.shape, f"{node.op.name} VJP: grad {d.shape} != input {x.shape}"
+            if d.dtype != x.dtype:
+                dp = dp.to(x.dtype)                             # gradients keep the input's dtype
+            if STATE.anomaly:
+                _check_finite(dp._data, f"the gradient for input {i}", node.op, node.created_at)
+            earlier = grads.get(id(p))
+            grads[id(p)] = dp if earlier is None else earlier + dp
+            sent.append((i, p, dp))
+        if not retain_graph:
+            node.free()
+        yield t, dy, sent
 
 
 from . import ops, functional  # noqa: E402  (the ops need Tensor, defined above)

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, Mapping
 import graphviz
 import numpy as np
 
-from .engine import Tensor, _check_versions, no_grad, toposort, vjp_of
+from .engine import Tensor, no_grad, sweep, toposort
 from .ops.conv import remainder
 from .ops.pool import _divisor
 
@@ -734,30 +734,12 @@ class _Step:
         self.tensor, self.dy, self.sent = tensor, dy, sent
 
 
-def _replay_backward(root: Tensor, order: list[Tensor]) -> list[_Step]:
-    """engine.backward's sweep, replayed without touching any .grad: one step per VJP it runs.
-
-    Same order (reversed toposort, skipping tensors that receive no gradient), same VJPs, same
-    out-of-place accumulation; a non-scalar root is seeded with ones.
-    """
-    grads = {id(root): Tensor(np.ones_like(root.data))}
-    steps = []
+def _replay_backward(root: Tensor) -> list[_Step]:
+    """engine.backward's own sweep, run without touching any .grad or freeing anything: one step
+    per VJP, in the engine's order; a non-scalar root is seeded with ones."""
     with no_grad():
-        for t in reversed(order):
-            dy = grads.pop(id(t), None)
-            if dy is None or t.node is None:
-                continue
-            _check_versions(t.node)
-            sent = []
-            for slot, (p, dp) in enumerate(zip(t.node.parents, vjp_of(t.node, dy))):
-                if dp is None or not p.requires_grad:
-                    continue
-                if dp.dtype != p.dtype:
-                    dp = dp.to(p.dtype)
-                grads[id(p)] = dp if id(p) not in grads else grads[id(p)] + dp
-                sent.append((slot, p, dp))
-            steps.append(_Step(t, dy, sent))
-    return steps
+        return [_Step(t, dy, sent) for t, dy, sent in sweep(root, Tensor(np.ones_like(root.data)))
+                if t.node is not None]
 
 
 def backward_frames(root: Tensor, **draw_options) -> list[Drawing]:
@@ -777,7 +759,7 @@ def backward_frames(root: Tensor, **draw_options) -> list[Drawing]:
         raise TypeError(f"backward_frames: unknown draw option(s) {sorted(unknown)}; expected "
                         f"params, show_values, formulas, group_modules, rankdir")
     layout = _layout(root, **options)
-    steps = _replay_backward(root, layout.order)
+    steps = _replay_backward(root)
     total: dict[int, int] = defaultdict(int)
     for step in steps:
         for _, p, _ in step.sent:
