@@ -14,7 +14,7 @@ import pytest
 import tinygrad_conv as tc
 import tinygrad_conv.functional as F
 from tinygrad_conv import nn, optim
-from tinygrad_conv.engine import _CHECKSUM_BYTES, _LOCK_COUNTS
+from tinygrad_conv.autograd.guards import CHECKSUM_BYTES, LOCK_COUNTS
 
 HERE = os.path.basename(__file__)
 
@@ -142,7 +142,7 @@ def test_under_detect_anomaly_the_error_gives_the_line_that_created_the_op():
 
 def big_leaf():
     """A leaf whose intermediate results are large enough to be locked, not checksummed."""
-    return tc.tensor(np.linspace(-1, 1, 2 * _CHECKSUM_BYTES // 8), requires_grad=True)
+    return tc.tensor(np.linspace(-1, 1, 2 * CHECKSUM_BYTES // 8), requires_grad=True)
 
 
 def test_writing_into_a_small_saved_intermediate_is_caught_by_backward():
@@ -195,7 +195,7 @@ def test_dropping_a_graph_without_backward_makes_its_buffers_writable():
     del y
     gc.collect()
     h.data[0] = 5.0                               # only h's own node is left, and it saved x
-    assert id(h.data) not in _LOCK_COUNTS
+    assert id(h.data) not in LOCK_COUNTS
 
 
 def test_shared_buffer_stays_protected_until_its_last_graph_is_gone():

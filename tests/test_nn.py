@@ -8,7 +8,7 @@ import pytest
 import tinygrad_conv as tc
 from tinygrad_conv import functional as F
 from tinygrad_conv import nn
-from tinygrad_conv.engine import STATE
+from tinygrad_conv.autograd import STATE
 
 
 class Net(nn.Module):

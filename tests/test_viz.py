@@ -11,8 +11,9 @@ import pytest
 
 import tinygrad_conv as tc
 import tinygrad_conv.functional as F
-from tinygrad_conv import engine, nn, viz
-from tinygrad_conv.engine import PRIMITIVES, Tensor
+from tinygrad_conv import nn, viz
+from tinygrad_conv.autograd import engine
+from tinygrad_conv.autograd import PRIMITIVES, Tensor
 
 HAS_DOT = shutil.which("dot") is not None
 

@@ -13,7 +13,7 @@ import pytest
 
 import tinygrad_conv as tc
 from tinygrad_conv import ops
-from tinygrad_conv.engine import PRIMITIVES, Tensor, vjp_of
+from tinygrad_conv.autograd import PRIMITIVES, Tensor, vjp_of
 
 
 def randn(*shape):

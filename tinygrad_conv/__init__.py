@@ -1,9 +1,12 @@
 """tinygrad_conv: a small, exact NumPy autograd framework for teaching backpropagation through CNNs."""
-from .engine import (PRIMITIVES, Node, Primitive, Tensor, backward, detect_anomaly, enable_grad,
-                     is_grad_enabled, no_grad, primitive, set_grad_enabled, toposort)
+# Layers, bottom to top: kernels, dtypes -> autograd (the core) -> ops (the primitives) ->
+# functional -> tensor (Tensor's methods) -> nn, optim, data, serialization -> viz (on first use).
+from .autograd import (PRIMITIVES, Node, Primitive, Tensor, backward, detect_anomaly, enable_grad,
+                       is_grad_enabled, no_grad, primitive, set_grad_enabled, toposort)
+from .autograd import GradcheckError, gradcheck
+from . import ops, functional
+from . import tensor as _tensor_methods  # noqa: F401  (adds Tensor's methods: the one back-edge)
 from .functional import cat, stack
-from .gradcheck import GradcheckError, gradcheck
-from . import functional, ops
 from . import data, nn, optim
 from .random import manual_seed
 from .serialization import load, save

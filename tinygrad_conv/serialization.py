@@ -13,7 +13,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .engine import Tensor
+from .autograd import Tensor
 
 
 def _as_array(key, value) -> np.ndarray:

@@ -6,7 +6,7 @@ dilation=(dh, dw), groups=G. A negative padding crops (the VJPs use that to drop
 """
 import numpy as np
 
-from ..engine import Tensor, is_grad_enabled, primitive
+from ..autograd import Tensor, is_grad_enabled, primitive
 from ..kernels import correlate2d
 from .shape import cat, dilate2d, flip, getitem, pad, permute, reshape
 

@@ -6,7 +6,7 @@ gradient for an input that does not require one (a constant) is not computed.
 """
 import numpy as np
 
-from ..engine import Tensor, primitive
+from ..autograd import Tensor, primitive
 from .shape import permute, sum_to
 
 

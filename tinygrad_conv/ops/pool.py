@@ -5,7 +5,7 @@ right)) where bottom/right include the extra border of ceil_mode, dilation=(dh, 
 """
 import numpy as np
 
-from ..engine import Tensor, primitive
+from ..autograd import Tensor, primitive
 from ..kernels import pad_nd, window_view
 from .shape import getitem, pad, reshape
 

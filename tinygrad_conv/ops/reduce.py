@@ -1,7 +1,7 @@
 """Reductions: sum and max over axes."""
 import numpy as np
 
-from ..engine import Tensor, primitive
+from ..autograd import Tensor, primitive
 from .shape import expand, reshape
 
 

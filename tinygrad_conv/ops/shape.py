@@ -1,7 +1,7 @@
 """Shape primitives: they move entries around without arithmetic, so each VJP moves them back."""
 import numpy as np
 
-from ..engine import Tensor, primitive
+from ..autograd import Tensor, primitive
 from ..kernels import pad_nd, dilate2d as dilate2d_kernel
 
 

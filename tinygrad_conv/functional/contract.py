@@ -1,0 +1,135 @@
+"""The argument contract shared by F and nn: turn what a user passes into checked Tensors,
+ints, pairs and axes, refusing (before any work, with our own message) whatever PyTorch refuses.
+
+Here: only checks and normalisation. Not here: any computation (the families beside this module).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import ops
+from ..autograd import Tensor
+
+
+def tensor_arg(x, name: str) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (np.ndarray, list, tuple, int, float, np.generic)):
+        return Tensor(x)
+    raise TypeError(f"{name} must be a Tensor (or array-like), got {type(x).__name__}")
+
+
+def int_arg(value, name: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int or a tuple of ints, got {value!r} "
+                        f"({type(value).__name__})")
+    return int(value)
+
+
+def pair_arg(value, name: str, *, minimum: int | None = None, why: str = "") -> tuple[int, int]:
+    """An int or a 2-sequence of ints as (height, width), each at least `minimum`."""
+    if isinstance(value, (list, tuple)):
+        if len(value) == 1:
+            value = (value[0], value[0])
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair (height, width), got {tuple(value)} "
+                             f"with {len(value)} entries")
+        pair = (int_arg(value[0], name), int_arg(value[1], name))
+    else:
+        pair = (int_arg(value, name),) * 2
+    if minimum is not None and min(pair) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}{why}, got {name}={value!r}")
+    return pair
+
+
+def image_input(x: Tensor, name: str, fn: str, integer_dtypes=None) -> tuple[Tensor, bool]:
+    """Accept (N, C, H, W), or unbatched (C, H, W) as PyTorch does; returns the 4-D view.
+
+    Floating-point data, and integer data of `integer_dtypes` (None: any) as PyTorch's CPU
+    kernels take them (integer data cannot require gradients).
+    """
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{fn}: expected {name} of shape (N, C, H, W) or unbatched (C, H, W), got "
+                         f"{x.ndim}-D input of shape {tuple(x.shape)}"
+                         + ("; add batch and channel axes, e.g. x.reshape(1, 1, H, W)"
+                            if x.ndim == 2 else ""))
+    integer_ok = x.dtype.kind in "iu" and (integer_dtypes is None or x.dtype in integer_dtypes)
+    if x.dtype.kind != "f" and not integer_ok:
+        allowed = "floating-point" + (" or integer" if integer_dtypes is None else
+                                      "".join(f" or {np.dtype(d)}" for d in integer_dtypes))
+        raise TypeError(f"{fn}: {name} has dtype {x.dtype}, but {fn} takes {allowed} data; "
+                        f"convert it with .float()")
+    if x.ndim == 3:
+        return ops.reshape(x, shape=(1,) + x.shape), True
+    return x, False
+
+
+def same_numeric_dtype(fn: str, *named: tuple[str, Tensor]) -> None:
+    """Matrix products take numbers of one dtype, as in PyTorch (no implicit promotion)."""
+    (first, x), *others = named
+    if x.dtype.kind not in "iuf":
+        raise TypeError(f"{fn}: {first} has dtype {x.dtype}; expected floating-point or integer "
+                        f"data, e.g. {first}.float()")
+    for name, t in others:
+        if t.dtype != x.dtype:
+            raise TypeError(f"{fn}: {first} ({x.dtype}) and {name} ({t.dtype}) must have the same "
+                            f"dtype; convert one, e.g. {first}.to({name}.dtype) or .float()")
+
+
+def broadcast_shape(*shapes) -> tuple | None:
+    """The numpy broadcast of `shapes`, or None if they do not broadcast."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        return None
+
+
+def unbatch(y: Tensor, unbatched: bool) -> Tensor:
+    return ops.reshape(y, shape=y.shape[1:]) if unbatched else y
+
+
+def axis_arg(axis: int, ndim: int, name: str = "dim") -> int:
+    axis = int_arg(axis, name)
+    if not -max(ndim, 1) <= axis < max(ndim, 1):
+        raise ValueError(f"{name}={axis} is out of range for a tensor with {ndim} dimensions "
+                         f"(expected {-max(ndim, 1)} <= {name} < {max(ndim, 1)})")
+    return axis % max(ndim, 1)
+
+
+def reduce_args(x: Tensor, axis, keepdims, dim, keepdim) -> dict:
+    """numpy's axis/keepdims or PyTorch's dim/keepdim, as the primitives' axis=..., keepdims=..."""
+    axis = dim if dim is not None else axis
+    keepdims = keepdim if keepdim is not None else keepdims
+    if axis is not None:
+        axes = tuple(axis_arg(a, x.ndim) for a in (axis if isinstance(axis, (tuple, list)) else (axis,)))
+        axis = axes if isinstance(axis, (tuple, list)) else axes[0]
+    return {"axis": axis, "keepdims": bool(keepdims)}
+
+
+def dims_arg(x: Tensor, dims) -> tuple:
+    dims = dims if isinstance(dims, (tuple, list)) else (dims,)
+    return tuple(axis_arg(d, x.ndim) for d in dims)
+
+
+def shape_arg(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int_arg(n, "shape") for n in shape)
+
+
+def class_axis(x: Tensor, dim, fn: str) -> int:
+    if dim is None:
+        raise ValueError(f"{fn}: dim must be given (the axis that holds the classes), e.g. "
+                         f"{fn}(x, dim=1) for logits of shape (N, C)")
+    if x.ndim == 0:
+        raise ValueError(f"{fn}: input must have at least one dimension, got a 0-D tensor")
+    return axis_arg(dim, x.ndim)
+
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def check_reduction(reduction, fn: str) -> str:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{fn}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return reduction

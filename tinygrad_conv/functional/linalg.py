@@ -1,0 +1,61 @@
+"""Matrix products: matmul with numpy's rules for 1-D operands and batch axes, and linear (x W^T + b).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import ops
+from ..autograd import Tensor
+from .contract import broadcast_shape, same_numeric_dtype, tensor_arg
+from .shape import transpose
+
+
+def matmul(x: Tensor, y: Tensor) -> Tensor:
+    """Matrix product with numpy/PyTorch rules: 1-D operands are promoted to matrices, batch axes broadcast."""
+    x, y = tensor_arg(x, "input"), tensor_arg(y, "other")
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes "
+                         f"{tuple(x.shape)} and {tuple(y.shape)}; use * for scalars")
+    same_numeric_dtype("matmul", ("input", x), ("other", y))
+    xm = ops.reshape(x, shape=(1,) + x.shape) if x.ndim == 1 else x
+    ym = ops.reshape(y, shape=y.shape + (1,)) if y.ndim == 1 else y
+    if xm.shape[-1] != ym.shape[-2]:
+        raise ValueError(f"matmul: shapes {tuple(x.shape)} and {tuple(y.shape)} cannot be "
+                         f"multiplied ({xm.shape[-1]} != {ym.shape[-2]}): the last dimension of "
+                         f"the first must equal the {'only' if y.ndim == 1 else 'second-to-last'} "
+                         f"dimension of the second")
+    try:
+        np.broadcast_shapes(xm.shape[:-2], ym.shape[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: batch dimensions {xm.shape[:-2]} and {ym.shape[:-2]} of shapes "
+                         f"{tuple(x.shape)} and {tuple(y.shape)} do not broadcast") from None
+    z = ops.matmul(xm, ym)
+    if x.ndim == 1:
+        z = ops.reshape(z, shape=z.shape[:-2] + z.shape[-1:])
+    if y.ndim == 1:
+        z = ops.reshape(z, shape=z.shape[:-1])
+    return z
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b.   x: (..., in), W: (out, in), b: (out,) -> y: (..., out)"""
+    x, w = tensor_arg(input, "input"), tensor_arg(weight, "weight")
+    if w.ndim not in (1, 2):
+        raise ValueError(f"linear: weight must be (out_features, in_features), got shape {tuple(w.shape)}")
+    if x.ndim == 0 or x.shape[-1] != w.shape[-1]:
+        raise ValueError(f"linear: input's last dimension must equal in_features={w.shape[-1]} "
+                         f"(weight shape {tuple(w.shape)}), but input has shape {tuple(x.shape)}"
+                         + ("; did you forget to flatten (x.flatten(1))?" if x.ndim > 2 else ""))
+    b = None if bias is None else tensor_arg(bias, "bias")
+    same_numeric_dtype("linear", ("input", x), ("weight", w), *([] if b is None else [("bias", b)]))
+    if b is not None:
+        out_shape = x.shape[:-1] + w.shape[:-1]
+        if w.ndim == 1:
+            raise ValueError(f"linear: a 1-D weight {tuple(w.shape)} takes no bias (got bias of "
+                             f"shape {tuple(b.shape)}); use a weight of shape (1, {w.shape[0]})")
+        if broadcast_shape(b.shape, out_shape) != out_shape:
+            raise ValueError(f"linear: bias of shape {tuple(b.shape)} does not broadcast to the "
+                             f"output shape {out_shape}; expected shape ({w.shape[0]},), one per "
+                             f"output feature")
+    y = matmul(x, transpose(w, 0, 1) if w.ndim == 2 else w)
+    return y if b is None else y + b
