@@ -17,10 +17,10 @@ from typing import Any, Callable, Iterator, NamedTuple
 
 import numpy as np
 
-from . import functional as F
-from . import random
-from .engine import STATE, Tensor, to_array
-from .functional import _int, _pair
+from .. import functional as F
+from .. import random
+from ..engine import STATE, Tensor, to_array
+from ..functional import _int, _pair
 
 # ----------------------------------------------------------------------------------------------
 # Parameter and initialisation
