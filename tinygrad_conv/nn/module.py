@@ -1,4 +1,4 @@
-"""Layers as in torch.nn: Module, Parameter, Conv2d, Linear, pooling, activations, BatchNorm2d, ...
+"""Module and Parameter, the base of every layer, and the argument checks layers share.
 
 A Module owns Parameters (trainable Tensors), buffers (state that is saved but not trained, such as
 BatchNorm's running statistics) and child Modules, all registered by plain attribute assignment.
@@ -7,6 +7,9 @@ Their dotted names (`features.0.weight`) and the order they are listed in are Py
 
 Calling a module pushes it onto `engine.STATE.module_path` while its forward runs, so every
 recorded op knows which modules it ran inside (`node.module`); the graph drawing groups by that.
+
+The layers themselves live one family per module (conv.py, linear.py, ...), the initialisers in
+init.py.
 """
 from __future__ import annotations
 
@@ -15,10 +18,9 @@ from typing import Any, Callable, Iterator, NamedTuple
 
 import numpy as np
 
-from .. import functional as F
-from ..engine import STATE, Tensor, to_array
-from ..functional import _int, _pair
-from .init import _fill, _reset_weight_and_bias, ones_, zeros_
+from ..engine import STATE, Tensor
+from ..functional import _int
+
 
 # ----------------------------------------------------------------------------------------------
 # Parameter
@@ -387,50 +389,12 @@ class Module:
         return f"{type(self).__name__}({body})"
 
 
-class Sequential(Module):
-    """y = layer_n(... layer_1(layer_0(x))): children named "0", "1", ... (or an OrderedDict's keys)."""
-
-    def __init__(self, *modules):
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
-            for name, module in modules[0].items():
-                self.add_module(name, module)
-        else:
-            for index, module in enumerate(modules):
-                if not isinstance(module, Module):
-                    raise TypeError(f"Sequential: argument {index} is a {type(module).__name__}, "
-                                    f"not a Module; did you mean to instantiate it, e.g. nn.ReLU()?")
-                self.add_module(str(index), module)
-
-    def forward(self, input):
-        for module in self._modules.values():
-            input = module(input)
-        return input
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[index]))
-        index = _int(index, "index")
-        if not -len(self) <= index < len(self):
-            raise IndexError(f"index {index} is out of range for a Sequential of length {len(self)}")
-        return list(self._modules.values())[index]
-
-    def append(self, module: Module) -> "Sequential":
-        self.add_module(str(len(self)), module)
-        return self
-
-
 # ----------------------------------------------------------------------------------------------
-# Layers
+# Helpers for the layers' constructors
 
 
 def _positive_int(value, name: str, layer: str) -> int:
+    """`value` as an int (as F's argument checks read it) that must be > 0, e.g. in_features."""
     value = _int(value, name)
     if value <= 0:
         raise ValueError(f"{layer}: {name} must be a positive integer, got {name}={value}")
@@ -438,329 +402,8 @@ def _positive_int(value, name: str, layer: str) -> int:
 
 
 def _empty(shape, dtype) -> np.ndarray:
+    """Zeros of `shape` for a parameter or buffer to be filled later; float32 unless dtype says."""
     dtype = np.dtype(np.float32 if dtype is None else dtype)
     if dtype.kind != "f":
         raise TypeError(f"layer parameters must be floating point, got dtype={dtype}")
     return np.zeros(shape, dtype=dtype)
-
-
-class Linear(Module):
-    """y = x W^T + b.   x: (..., in_features) -> y: (..., out_features)
-
-    weight: (out_features, in_features), bias: (out_features,), both U(-1/sqrt(in), 1/sqrt(in)).
-    """
-
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None):
-        super().__init__()
-        self.in_features = _positive_int(in_features, "in_features", "Linear")
-        self.out_features = _positive_int(out_features, "out_features", "Linear")
-        self.weight = Parameter(_empty((self.out_features, self.in_features), dtype))
-        if bias:
-            self.bias = Parameter(_empty(self.out_features, dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        _reset_weight_and_bias(self.weight, self.bias)
-
-    def forward(self, input):
-        return F.linear(input, self.weight, self.bias)
-
-    def extra_repr(self):
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}")
-
-
-
-_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-class Conv2d(Module):
-    """y = pad(x) ⋆ W + b, as torch.nn.Conv2d.
-
-    x: (N, in_channels, H, W) -> y: (N, out_channels, OH, OW);
-    weight: (out_channels, in_channels/groups, KH, KW), bias: (out_channels,).
-    padding: int, pair, 'valid' or 'same'; padding_mode: how the border is filled, 'zeros'
-    (inside the conv), or 'reflect', 'replicate', 'circular' (F.pad first).
-    """
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 dtype=None):
-        super().__init__()
-        self.in_channels = _positive_int(in_channels, "in_channels", "Conv2d")
-        self.out_channels = _positive_int(out_channels, "out_channels", "Conv2d")
-        self.groups = _positive_int(groups, "groups", "Conv2d")
-        for name, channels in (("in_channels", self.in_channels), ("out_channels", self.out_channels)):
-            if channels % self.groups:
-                raise ValueError(f"Conv2d: {name}={channels} must be divisible by groups={self.groups}")
-        self.kernel_size = _pair(kernel_size, "kernel_size", minimum=1)
-        self.stride = _pair(stride, "stride", minimum=1)
-        self.dilation = _pair(dilation, "dilation", minimum=1)
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"Conv2d: padding must be an int, a pair, 'same' or 'valid', got "
-                                 f"{padding!r}")
-            if padding == "same" and self.stride != (1, 1):
-                raise ValueError(f"Conv2d: padding='same' is not supported for strided "
-                                 f"convolutions (stride={self.stride}); give the padding as numbers")
-            self.padding = padding
-        else:
-            self.padding = _pair(padding, "padding", minimum=0)
-        if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"Conv2d: padding_mode must be one of {_PADDING_MODES}, got "
-                             f"{padding_mode!r}")
-        self.padding_mode = padding_mode
-        self._border = self._pad_widths()
-        self.weight = Parameter(_empty((self.out_channels, self.in_channels // self.groups)
-                                       + self.kernel_size, dtype))
-        if bias:
-            self.bias = Parameter(_empty(self.out_channels, dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def _pad_widths(self) -> tuple[int, int, int, int]:
-        """F.pad's (left, right, top, bottom) for the non-zero padding modes."""
-        if self.padding == "valid":
-            return (0, 0, 0, 0)
-        if self.padding == "same":
-            # total d(K-1) per axis, the odd pixel after, as PyTorch
-            (th, tw) = (d * (k - 1) for d, k in zip(self.dilation, self.kernel_size))
-            return (tw // 2, tw - tw // 2, th // 2, th - th // 2)
-        ph, pw = self.padding
-        return (pw, pw, ph, ph)
-
-    def reset_parameters(self) -> None:
-        _reset_weight_and_bias(self.weight, self.bias)
-
-    def forward(self, input):
-        if self.padding_mode == "zeros":
-            return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
-                            self.dilation, self.groups)
-        return F.conv2d(F.pad(input, self._border, mode=self.padding_mode), self.weight,
-                        self.bias, self.stride, 0, self.dilation, self.groups)
-
-    def extra_repr(self):
-        text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}")
-        if self.padding != (0, 0):
-            text += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            text += f", dilation={self.dilation}"
-        if self.groups != 1:
-            text += f", groups={self.groups}"
-        if self.bias is None:
-            text += ", bias=False"
-        if self.padding_mode != "zeros":
-            text += f", padding_mode={self.padding_mode}"
-        return text
-
-
-class MaxPool2d(Module):
-    """y[n,c,i,j] = max of the kernel_size window at (i*stride, j*stride) (stride defaults to kernel_size).
-
-    x: (N, C, H, W) -> y: (N, C, OH, OW)
-    """
-
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
-                 ceil_mode: bool = False):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.dilation = dilation
-        self.return_indices = return_indices
-        self.ceil_mode = ceil_mode
-        _pair(kernel_size, "kernel_size", minimum=1)
-        _pair(self.stride, "stride", minimum=1)
-
-    def forward(self, input):
-        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
-
-    def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
-
-
-class AvgPool2d(Module):
-    """y[n,c,i,j] = mean of the kernel_size window at (i*stride, j*stride) (stride defaults to kernel_size).
-
-    x: (N, C, H, W) -> y: (N, C, OH, OW)
-    """
-
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-                 count_include_pad: bool = True, divisor_override=None):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
-        self.divisor_override = divisor_override
-        _pair(kernel_size, "kernel_size", minimum=1)
-        _pair(self.stride, "stride", minimum=1)
-
-    def forward(self, input):
-        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad, self.divisor_override)
-
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
-
-class ReLU(Module):
-    """y = max(x, 0)"""
-
-    def forward(self, input):
-        return F.relu(input)
-
-
-class Tanh(Module):
-    """y = tanh x"""
-
-    def forward(self, input):
-        return F.tanh(input)
-
-
-class Sigmoid(Module):
-    """y = 1 / (1 + e^-x)"""
-
-    def forward(self, input):
-        return F.sigmoid(input)
-
-
-class Flatten(Module):
-    """Merge axes start_dim..end_dim: (N, C, H, W) -> (N, C*H*W) by default."""
-
-    def __init__(self, start_dim: int = 1, end_dim: int = -1):
-        super().__init__()
-        self.start_dim = _int(start_dim, "start_dim")
-        self.end_dim = _int(end_dim, "end_dim")
-
-    def forward(self, input):
-        return F.flatten(F._tensor(input, "input"), self.start_dim, self.end_dim)
-
-    def extra_repr(self):
-        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
-
-
-class Dropout(Module):
-    """y = x * m / (1 - p), m_i ~ Bernoulli(1 - p), in training mode; y = x in eval mode."""
-
-    def __init__(self, p: float = 0.5):
-        super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
-            raise ValueError(f"Dropout: probability p has to be between 0 and 1, but got p={p!r}")
-        self.p = p
-
-    def forward(self, input):
-        return F.dropout(input, self.p, self.training)
-
-    def extra_repr(self):
-        return f"p={self.p}"
-
-
-class BatchNorm2d(Module):
-    """y = (x - mean) / sqrt(var + eps) * weight + bias, per channel, as torch.nn.BatchNorm2d.
-
-    x: (N, C, H, W) -> same shape. Training mode normalises with the batch's statistics and moves
-    the running ones: r = (1 - momentum) r + momentum * batch stat (momentum=None: the plain
-    average over all batches so far). Eval mode normalises with the running statistics.
-    weight: ones (C,), bias: zeros (C,); buffers running_mean zeros, running_var ones (C,),
-    num_batches_tracked int64 0.
-    """
-
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, dtype=None):
-        super().__init__()
-        self.num_features = _positive_int(num_features, "num_features", "BatchNorm2d")
-        self.eps = eps
-        self.momentum = momentum
-        self.affine = affine
-        self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(_empty(self.num_features, dtype) + 1)
-            self.bias = Parameter(_empty(self.num_features, dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", _empty(self.num_features, dtype))
-            self.register_buffer("running_var", _empty(self.num_features, dtype) + 1)
-            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-
-    def reset_running_stats(self) -> None:
-        if self.track_running_stats:
-            zeros_(self.running_mean)
-            ones_(self.running_var)
-            zeros_(self.num_batches_tracked)
-
-    def forward(self, input):
-        x = F._tensor(input, "input")
-        if x.ndim != 4:
-            raise ValueError(f"BatchNorm2d: expected 4D input (N, C, H, W), got {x.ndim}D input "
-                             f"of shape {tuple(x.shape)}")
-        if x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm2d: expected {self.num_features} channels (dimension 1), "
-                             f"got input of shape {tuple(x.shape)}")
-        momentum = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            _fill(self.num_batches_tracked, self.num_batches_tracked.data + 1)
-            if self.momentum is None:           # cumulative average: the n-th batch weighs 1/n
-                momentum = 1.0 / float(self.num_batches_tracked.data)
-        use_batch_stats = self.training or self.running_mean is None
-        track = not self.training or self.track_running_stats
-        return F.batch_norm(x, self.running_mean if track else None,
-                            self.running_var if track else None, self.weight, self.bias,
-                            use_batch_stats, momentum, self.eps)
-
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
-
-
-# ----------------------------------------------------------------------------------------------
-# Losses as modules (weight is a buffer, as in PyTorch)
-
-
-class CrossEntropyLoss(Module):
-    """loss = F.cross_entropy(input, target, weight, ignore_index, reduction)"""
-
-    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean"):
-        super().__init__()
-        self.register_buffer("weight", None if weight is None else Tensor(to_array(weight)))
-        self.ignore_index = ignore_index
-        self.reduction = F._check_reduction(reduction, "CrossEntropyLoss")
-
-    def forward(self, input, target):
-        return F.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction)
-
-
-class NLLLoss(CrossEntropyLoss):
-    """loss = F.nll_loss(input, target, weight, ignore_index, reduction), input = log-probabilities"""
-
-    def forward(self, input, target):
-        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
-
-
-class MSELoss(Module):
-    """loss = F.mse_loss(input, target, reduction)"""
-
-    def __init__(self, reduction: str = "mean"):
-        super().__init__()
-        self.reduction = F._check_reduction(reduction, "MSELoss")
-
-    def forward(self, input, target):
-        return F.mse_loss(input, target, self.reduction)
-
-
-__all__ = ["Parameter", "Module", "Sequential", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d",
-           "ReLU", "Tanh", "Sigmoid", "Flatten", "Dropout", "BatchNorm2d", "CrossEntropyLoss",
-           "NLLLoss", "MSELoss"]
