@@ -10,7 +10,21 @@ from ..functional import _pair
 from .module import Module
 
 
-class MaxPool2d(Module):
+class _Pool2d(Module):
+    """The window both poolings slide: kernel_size, moved by stride (default kernel_size), over
+    the input padded by padding. kernel_size and stride are checked here, on construction; the
+    other settings when forward hands them to F."""
+
+    def __init__(self, kernel_size, stride, padding):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        _pair(kernel_size, "kernel_size", minimum=1)
+        _pair(self.stride, "stride", minimum=1)
+
+
+class MaxPool2d(_Pool2d):
     """y[n,c,i,j] = max of the kernel_size window at (i*stride, j*stride) (stride defaults to kernel_size).
 
     x: (N, C, H, W) -> y: (N, C, OH, OW)
@@ -18,15 +32,10 @@ class MaxPool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
                  ceil_mode: bool = False):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
+        super().__init__(kernel_size, stride, padding)
         self.dilation = dilation
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
-        _pair(kernel_size, "kernel_size", minimum=1)
-        _pair(self.stride, "stride", minimum=1)
 
     def forward(self, input):
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
@@ -37,7 +46,7 @@ class MaxPool2d(Module):
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
-class AvgPool2d(Module):
+class AvgPool2d(_Pool2d):
     """y[n,c,i,j] = mean of the kernel_size window at (i*stride, j*stride) (stride defaults to kernel_size).
 
     x: (N, C, H, W) -> y: (N, C, OH, OW)
@@ -45,15 +54,10 @@ class AvgPool2d(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override=None):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
+        super().__init__(kernel_size, stride, padding)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
-        _pair(kernel_size, "kernel_size", minimum=1)
-        _pair(self.stride, "stride", minimum=1)
 
     def forward(self, input):
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
