@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .engine import Tensor
+from ..engine import Tensor
 
 
 def _refuse_sets(params) -> None:
