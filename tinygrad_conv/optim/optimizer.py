@@ -1,16 +1,15 @@
-"""Optimizers as in torch.optim: SGD (momentum, dampening, weight decay, Nesterov) and Adam.
+"""The Optimizer base of torch.optim: parameter groups, per-parameter state, zero_grad, and the
+checks every optimizer's settings go through.
 
 An optimizer holds lists of parameters (param_groups, each with its own lr, ...) and per-parameter
 state (momentum buffers, Adam's moments). `step()` reads each parameter's .grad and updates the
 parameter's array in place, outside the graph, keeping its dtype; each write bumps the tensor's
 version counter, so a graph that saved the old value refuses to backward through it.
 
-The arithmetic follows PyTorch's single-tensor implementations operation by operation (same
-formulas, same order, same dtype for every intermediate), as written in the step docstrings.
+The update rules themselves are in sgd.py and adam.py (a scheduler would go in lr_scheduler.py).
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Iterable
 
 import numpy as np
@@ -102,103 +101,7 @@ class Optimizer:
 
 
 def _nonnegative(group: dict[str, Any], name: str) -> None:
+    """group[name] must be an int or float >= 0 (a bool is refused): momentum, eps, weight_decay."""
     value = group[name]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise ValueError(f"Invalid {name} value: {value!r}; expected a number >= 0")
-
-
-class SGD(Optimizer):
-    """Stochastic gradient descent with optional momentum, dampening, weight decay and Nesterov.
-
-    For each parameter p with gradient g, at step t (as torch.optim.SGD):
-        g = g + weight_decay * p                          (if weight_decay != 0)
-        b = g at t = 1, else b = momentum * b + (1 - dampening) * g     (if momentum != 0)
-        g = g + momentum * b  if nesterov  else  b        (if momentum != 0)
-        p = p - lr * g
-    """
-
-    def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
-                 weight_decay: float = 0, nesterov: bool = False):
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
-
-    def _check_group(self, group):
-        super()._check_group(group)
-        for name in ("momentum", "weight_decay"):
-            _nonnegative(group, name)
-        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError(f"Nesterov momentum requires a momentum > 0 and zero dampening, got "
-                             f"momentum={group['momentum']}, dampening={group['dampening']}")
-
-    def step(self) -> None:
-        for group in self.param_groups:
-            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            weight_decay, nesterov = group["weight_decay"], group["nesterov"]
-            for p, grad, state in self._params_with_grad(group):
-                if weight_decay != 0:
-                    grad = grad + weight_decay * p.data
-                if momentum != 0:
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = state["momentum_buffer"] = grad.copy()
-                    else:
-                        buf *= momentum
-                        buf += (1 - dampening) * grad
-                    grad = grad + momentum * buf if nesterov else buf
-                param = p.data
-                param -= lr * grad
-                p.mark_modified()
-
-
-class Adam(Optimizer):
-    """Adam (Kingma and Ba), as torch.optim.Adam: moments of the gradient, bias-corrected.
-
-    For each parameter p with gradient g, at step t = 1, 2, ...:
-        g = g + weight_decay * p                          (if weight_decay != 0; L2, not AdamW)
-        m = m + (1 - beta1) * (g - m)                     (= beta1 m + (1 - beta1) g)
-        v = beta2 * v + (1 - beta2) * g * g
-        p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
-    with m = v = 0 before the first step.
-    """
-
-    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
-
-    def _check_group(self, group):
-        super()._check_group(group)
-        for name in ("eps", "weight_decay"):
-            _nonnegative(group, name)
-        betas = group["betas"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"Invalid betas: {betas!r}; expected a pair (beta1, beta2)")
-        for i, beta in enumerate(betas):
-            if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not 0 <= beta < 1:
-                raise ValueError(f"Invalid beta parameter at index {i}: {beta!r}; expected "
-                                 f"0 <= beta < 1")
-
-    def step(self) -> None:
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            weight_decay = group["weight_decay"]
-            for p, grad, state in self._params_with_grad(group):
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = np.zeros_like(p.data)
-                    state["exp_avg_sq"] = np.zeros_like(p.data)
-                if weight_decay != 0:
-                    grad = grad + weight_decay * p.data
-                state["step"] += 1
-                step, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-                m += (1 - beta1) * (grad - m)
-                v *= beta2
-                v += (1 - beta2) * grad * grad
-                bias_correction1 = 1 - beta1 ** step
-                bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
-                denom = np.sqrt(v) / bias_correction2_sqrt + eps
-                param = p.data
-                param += -(lr / bias_correction1) * (m / denom)
-                p.mark_modified()
-
-
-__all__ = ["Optimizer", "SGD", "Adam"]
