@@ -4,7 +4,7 @@ from .engine import (PRIMITIVES, Node, Primitive, Tensor, backward, detect_anoma
 from .functional import cat, stack
 from .gradcheck import GradcheckError, gradcheck
 from . import functional, ops
-from . import data, nn, optim
+from . import data, datasets, nn, optim, utils
 from .random import manual_seed
 from .serialization import load, save
 
@@ -38,5 +38,5 @@ def __getattr__(name):
 __all__ = ["Tensor", "tensor", "zeros", "ones", "no_grad", "enable_grad", "set_grad_enabled",
            "is_grad_enabled", "detect_anomaly", "backward", "toposort", "primitive", "Primitive",
            "Node", "PRIMITIVES", "gradcheck", "GradcheckError", "cat", "stack", "functional",
-           "ops", "float32", "float64", "int64", "nn", "optim", "data", "save", "load",
-           "manual_seed"]
+           "ops", "float32", "float64", "int64", "nn", "optim", "data", "datasets", "utils",
+           "save", "load", "manual_seed"]
