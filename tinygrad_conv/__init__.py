@@ -7,7 +7,7 @@ from .autograd import GradcheckError, gradcheck
 from . import ops, functional
 from . import tensor as _tensor_methods  # noqa: F401  (adds Tensor's methods: the one back-edge)
 from .functional import cat, stack
-from . import data, nn, optim
+from . import data, datasets, nn, optim, utils
 from .random import manual_seed
 from .serialization import load, save
 
@@ -41,5 +41,5 @@ def __getattr__(name):
 __all__ = ["Tensor", "tensor", "zeros", "ones", "no_grad", "enable_grad", "set_grad_enabled",
            "is_grad_enabled", "detect_anomaly", "backward", "toposort", "primitive", "Primitive",
            "Node", "PRIMITIVES", "gradcheck", "GradcheckError", "cat", "stack", "functional",
-           "ops", "float32", "float64", "int64", "nn", "optim", "data", "save", "load",
-           "manual_seed"]
+           "ops", "float32", "float64", "int64", "nn", "optim", "data", "datasets", "utils",
+           "save", "load", "manual_seed"]

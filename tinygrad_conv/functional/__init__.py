@@ -21,6 +21,3 @@ __all__ = ["conv2d", "max_pool2d", "avg_pool2d", "pad", "relu", "tanh", "sigmoid
            "matmul", "cat", "stack", "reshape", "flatten", "permute", "transpose", "expand",
            "unsqueeze", "squeeze", "getitem", "mean",
            "softmax", "log_softmax", "nll_loss", "cross_entropy", "mse_loss", "dropout", "batch_norm"]
-
-# temporary: the old private names nn uses, until nn imports the contract
-from .contract import check_reduction as _check_reduction, int_arg as _int, pair_arg as _pair, tensor_arg as _tensor  # noqa

@@ -1,0 +1,24 @@
+"""Dropout: y = x * m / (1 - p), m ~ Bernoulli(1 - p), in training mode; the identity in eval.
+
+The mask is drawn in F.dropout from the framework's generator (tc.manual_seed).
+"""
+from __future__ import annotations
+
+from .. import functional as F
+from .module import Module
+
+
+class Dropout(Module):
+    """y = x * m / (1 - p), m_i ~ Bernoulli(1 - p), in training mode; y = x in eval mode."""
+
+    def __init__(self, p: float = 0.5):
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise ValueError(f"Dropout: probability p has to be between 0 and 1, but got p={p!r}")
+        self.p = p
+
+    def forward(self, input):
+        return F.dropout(input, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
