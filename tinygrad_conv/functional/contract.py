@@ -133,3 +133,38 @@ def check_reduction(reduction, fn: str) -> str:
     if reduction not in REDUCTIONS:
         raise ValueError(f"{fn}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     return reduction
+
+
+def positive_int(value, name: str, fn: str) -> int:
+    """`value` as an int that must be > 0, e.g. groups, in_features."""
+    value = int_arg(value, name)
+    if value <= 0:
+        raise ValueError(f"{fn}: {name} must be a positive integer, got {name}={value}")
+    return value
+
+
+def conv_padding(padding, stride: tuple, dilation: tuple, kernel: tuple, fn: str) -> tuple:
+    """conv2d's padding as ((top, bottom), (left, right)): an int, a pair, 'valid' (none) or
+    'same' (output size = input size; stride 1 only). 'same' pads d(K-1) in total per axis,
+    the odd pixel after, as PyTorch."""
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(f"{fn}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+        if padding == "valid":
+            return ((0, 0), (0, 0))
+        if stride != (1, 1):
+            raise ValueError(f"{fn}: padding='same' is not supported for strided convolutions "
+                             f"(stride={stride}); give the padding as numbers instead")
+        return tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
+                     for d, k in zip(dilation, kernel))
+    ph, pw = pair_arg(padding, "padding", minimum=0, why=f" for {fn} (crop the input instead)")
+    return ((ph, ph), (pw, pw))
+
+
+def probability(p, fn: str) -> float:
+    """A dropout probability: a real number in [0, 1]."""
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{fn}: p must be a number between 0 and 1, got {p!r} ({type(p).__name__})")
+    if not 0 <= p <= 1:
+        raise ValueError(f"{fn}: probability p has to be between 0 and 1, but got p={p}")
+    return p

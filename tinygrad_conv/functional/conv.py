@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import ops
 from ..autograd import Tensor
-from .contract import image_input, int_arg, pair_arg, tensor_arg, unbatch
+from .contract import conv_padding, image_input, pair_arg, positive_int, tensor_arg, unbatch
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
@@ -25,9 +25,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     if w.dtype != x.dtype:
         raise TypeError(f"conv2d: input ({x.dtype}) and weight ({w.dtype}) must have the same "
                         f"dtype; convert one with .float() or .double()")
-    groups = int_arg(groups, "groups")
-    if groups < 1:
-        raise ValueError(f"conv2d: groups must be a positive integer, got groups={groups}")
+    groups = positive_int(groups, "groups", "conv2d")
     stride = pair_arg(stride, "stride", minimum=1, why=" (a zero or negative step is meaningless)")
     dilation = pair_arg(dilation, "dilation", minimum=1)
     if x.dtype.kind in "iu" and x.dtype != np.int64 and dilation != (1, 1):
@@ -49,21 +47,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
         raise ValueError(f"conv2d: weight of shape {tuple(w.shape)} with groups={groups} expects "
                          f"input with {Cg * groups} channels, but got input of shape "
                          f"{tuple(input.shape)} with {C} channels (dimension 1){hint}")
-    if isinstance(padding, str):
-        if padding == "valid":
-            pads = ((0, 0), (0, 0))
-        elif padding == "same":
-            if stride != (1, 1):
-                raise ValueError("conv2d: padding='same' is not supported for strided convolutions "
-                                 f"(stride={stride}); give the padding as numbers instead")
-            # total padding d*(K-1), the odd pixel goes after, as PyTorch
-            pads = tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
-                         for d, k in zip(dilation, (KH, KW)))
-        else:
-            raise ValueError(f"conv2d: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
-    else:
-        ph, pw = pair_arg(padding, "padding", minimum=0, why=" for conv2d (crop the input instead)")
-        pads = ((ph, ph), (pw, pw))
+    pads = conv_padding(padding, stride, dilation, (KH, KW), "conv2d")
     Hp, Wp = H + sum(pads[0]), W + sum(pads[1])
     EH, EW = dilation[0] * (KH - 1) + 1, dilation[1] * (KW - 1) + 1
     if EH > Hp or EW > Wp:

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import random
 from ..autograd import Tensor
-from .contract import tensor_arg
+from .contract import probability, tensor_arg
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -16,10 +16,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     The mask is drawn from the framework's generator (tc.manual_seed makes it repeatable).
     """
     x = tensor_arg(input, "input")
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)):
-        raise TypeError(f"dropout: p must be a number between 0 and 1, got {p!r} ({type(p).__name__})")
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout: probability p has to be between 0 and 1, but got p={p}")
+    probability(p, "dropout")
     if not training or p == 0:
         return x
     if p == 1:

@@ -5,9 +5,9 @@ The correlation and its VJPs are F.conv2d (ops/conv.py); pooling windows are in 
 from __future__ import annotations
 
 from .. import functional as F
-from ..functional.contract import pair_arg
+from ..functional.contract import conv_padding, pair_arg, positive_int
 from .init import _reset_weight_and_bias
-from .module import Module, Parameter, _empty, _positive_int
+from .module import Module, Parameter, _empty
 
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -26,30 +26,23 @@ class Conv2d(Module):
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  dtype=None):
         super().__init__()
-        self.in_channels = _positive_int(in_channels, "in_channels", "Conv2d")
-        self.out_channels = _positive_int(out_channels, "out_channels", "Conv2d")
-        self.groups = _positive_int(groups, "groups", "Conv2d")
+        self.in_channels = positive_int(in_channels, "in_channels", "Conv2d")
+        self.out_channels = positive_int(out_channels, "out_channels", "Conv2d")
+        self.groups = positive_int(groups, "groups", "Conv2d")
         for name, channels in (("in_channels", self.in_channels), ("out_channels", self.out_channels)):
             if channels % self.groups:
                 raise ValueError(f"Conv2d: {name}={channels} must be divisible by groups={self.groups}")
         self.kernel_size = pair_arg(kernel_size, "kernel_size", minimum=1)
         self.stride = pair_arg(stride, "stride", minimum=1)
         self.dilation = pair_arg(dilation, "dilation", minimum=1)
-        if isinstance(padding, str):
-            if padding not in ("same", "valid"):
-                raise ValueError(f"Conv2d: padding must be an int, a pair, 'same' or 'valid', got "
-                                 f"{padding!r}")
-            if padding == "same" and self.stride != (1, 1):
-                raise ValueError(f"Conv2d: padding='same' is not supported for strided "
-                                 f"convolutions (stride={self.stride}); give the padding as numbers")
-            self.padding = padding
-        else:
-            self.padding = pair_arg(padding, "padding", minimum=0)
+        (top, bottom), (left, right) = conv_padding(padding, self.stride, self.dilation,
+                                                    self.kernel_size, "Conv2d")
+        self.padding = padding if isinstance(padding, str) else (top, left)
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"Conv2d: padding_mode must be one of {_PADDING_MODES}, got "
                              f"{padding_mode!r}")
         self.padding_mode = padding_mode
-        self._border = self._pad_widths()
+        self._border = (left, right, top, bottom)       # F.pad's order, for the other modes
         self.weight = Parameter(_empty((self.out_channels, self.in_channels // self.groups)
                                        + self.kernel_size, dtype))
         if bias:
@@ -57,17 +50,6 @@ class Conv2d(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
-
-    def _pad_widths(self) -> tuple[int, int, int, int]:
-        """F.pad's (left, right, top, bottom) for the non-zero padding modes."""
-        if self.padding == "valid":
-            return (0, 0, 0, 0)
-        if self.padding == "same":
-            # total d(K-1) per axis, the odd pixel after, as PyTorch
-            (th, tw) = (d * (k - 1) for d, k in zip(self.dilation, self.kernel_size))
-            return (tw // 2, tw - tw // 2, th // 2, th - th // 2)
-        ph, pw = self.padding
-        return (pw, pw, ph, ph)
 
     def reset_parameters(self) -> None:
         _reset_weight_and_bias(self.weight, self.bias)

@@ -5,6 +5,7 @@ The mask is drawn in F.dropout from the framework's generator (tc.manual_seed).
 from __future__ import annotations
 
 from .. import functional as F
+from ..functional.contract import probability
 from .module import Module
 
 
@@ -13,9 +14,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5):
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
-            raise ValueError(f"Dropout: probability p has to be between 0 and 1, but got p={p!r}")
-        self.p = p
+        self.p = probability(p, "Dropout")
 
     def forward(self, input):
         return F.dropout(input, self.p, self.training)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from .. import functional as F
 from .init import _reset_weight_and_bias
-from .module import Module, Parameter, _empty, _positive_int
+from ..functional.contract import positive_int
+from .module import Module, Parameter, _empty
 
 
 class Linear(Module):
@@ -18,8 +19,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None):
         super().__init__()
-        self.in_features = _positive_int(in_features, "in_features", "Linear")
-        self.out_features = _positive_int(out_features, "out_features", "Linear")
+        self.in_features = positive_int(in_features, "in_features", "Linear")
+        self.out_features = positive_int(out_features, "out_features", "Linear")
         self.weight = Parameter(_empty((self.out_features, self.in_features), dtype))
         if bias:
             self.bias = Parameter(_empty(self.out_features, dtype))

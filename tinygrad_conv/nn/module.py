@@ -19,7 +19,6 @@ from typing import Any, Callable, Iterator, NamedTuple
 import numpy as np
 
 from ..autograd import STATE, Tensor
-from ..functional.contract import int_arg
 
 
 # ----------------------------------------------------------------------------------------------
@@ -391,14 +390,6 @@ class Module:
 
 # ----------------------------------------------------------------------------------------------
 # Helpers for the layers' constructors
-
-
-def _positive_int(value, name: str, layer: str) -> int:
-    """`value` as an int (as F's argument checks read it) that must be > 0, e.g. in_features."""
-    value = int_arg(value, name)
-    if value <= 0:
-        raise ValueError(f"{layer}: {name} must be a positive integer, got {name}={value}")
-    return value
 
 
 def _empty(shape, dtype) -> np.ndarray:

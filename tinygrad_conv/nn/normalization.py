@@ -9,7 +9,8 @@ import numpy as np
 
 from .. import functional as F
 from .init import _fill, ones_, zeros_
-from .module import Module, Parameter, _empty, _positive_int
+from ..functional.contract import positive_int
+from .module import Module, Parameter, _empty
 
 
 class BatchNorm2d(Module):
@@ -25,7 +26,7 @@ class BatchNorm2d(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, dtype=None):
         super().__init__()
-        self.num_features = _positive_int(num_features, "num_features", "BatchNorm2d")
+        self.num_features = positive_int(num_features, "num_features", "BatchNorm2d")
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
