@@ -54,7 +54,8 @@ def conv2d_vjp(dy, x, w, *, stride, padding, dilation, groups):
 
 def conv2d_input_grad(dy: Tensor, w: Tensor, x_shape: tuple, *, stride, padding, dilation,
                       groups) -> Tensor:
-    """dX = rot180(W) ∗ pad(dilate_s(dY)): the full convolution of the stride-dilated dY with W.
+    """dX = pad(dilate_s(dY)) ⋆ rot180(W) = dilate_s(dY) ∗ W: the full convolution of the
+    stride-dilated dY with W (⋆ cross-correlation, ∗ true convolution).
 
     dy: (N, F, OH, OW), w: (F, C/G, KH, KW) -> dx: (N, C, H, W)
     Zeros between dY's pixels put each gradient back where its window started; padding dY by the
@@ -98,7 +99,7 @@ def _input_grad_by_phases(dy: Tensor, w: Tensor, x_shape: tuple, *, stride, padd
     Split the padded input rows by their stride phase r = h mod s. In the full correlation with
     dilate_s(dY), row h = q*s + r only ever meets non-zero entries of dY through the taps
     a = r, r + s, r + 2s, ... of W, and then dY's row q - k for tap a = r + k*s:
-        dX_pad[q*s + r] = sum_k dY[q - k] W[r + k*s] = (rot180(W[r::s]) ∗ pad(dY))[q]
+        dX_pad[q*s + r] = sum_k dY[q - k] W[r + k*s] = (dY ∗ W[r::s])[q] = (pad(dY) ⋆ rot180(W[r::s]))[q]
     so each phase (rh, rw) is an exact full convolution of the undilated dY with the sub-kernel
     W[:, :, rh::sh, rw::sw], and interleaving the s*s phases rebuilds dX_pad with s² times fewer
     multiply-adds. Rows past the last window come out as zero by themselves (no tap reaches them).
