@@ -24,9 +24,9 @@ from typing import Any, Callable, Iterable, Mapping
 import graphviz
 import numpy as np
 
-from .engine import Tensor, no_grad, sweep, toposort
-from .ops.conv import remainder
-from .ops.pool import _divisor
+from ..engine import Tensor, no_grad, sweep, toposort
+from ..ops.conv import remainder
+from ..ops.pool import _divisor
 
 __all__ = ["draw", "backward_frames", "save_html", "render", "svg_text", "GraphvizNotFoundError",
            "Drawing"]
@@ -417,7 +417,7 @@ class _Layout:
         for name, p in _param_pairs(params):
             self.names[id(p)] = name
             named.add(id(p))
-        from .nn import Parameter
+        from ..nn import Parameter
         self.parameters = {id(t) for t in self.tensors if t.node is None and t.requires_grad
                            and (id(t) in named or isinstance(t, Parameter))}
 
