@@ -12,6 +12,7 @@ import pytest
 import tinygrad_conv as tc
 import tinygrad_conv.functional as F
 from tinygrad_conv import engine, nn, viz
+from tinygrad_conv.viz.labels import _number, _summary
 from tinygrad_conv.engine import PRIMITIVES, Tensor
 
 HAS_DOT = shutil.which("dot") is not None
@@ -64,10 +65,10 @@ def test_draw_labels_shape_dtype_values_and_grads():
     loss.name = "loss"
     loss.backward(retain_graph=True)
     source = viz.draw(loss).source
-    assert label_of(source, "t0") == "a\nscalar float64\n= 2\ngrad " + viz._number(b.data.sum())
+    assert label_of(source, "t0") == "a\nscalar float64\n= 2\ngrad " + _number(b.data.sum())
     b_label = label_of(source, "t1")
     assert b_label.startswith("B\n(3, 4) float64\n")
-    assert f"grad ‖·‖={viz._number(np.linalg.norm(b.grad.data))}" in b_label   # norm: 12 entries
+    assert f"grad ‖·‖={_number(np.linalg.norm(b.grad.data))}" in b_label   # norm: 12 entries
     assert "= " not in b_label                                                    # no values: not tiny
     assert label_of(source, "t3").startswith("loss\nscalar float64")
     assert label_of(source, "op0") == "mul" and label_of(source, "op1") == "sum"
@@ -430,7 +431,7 @@ def test_frames_count_contributions_at_shared_nodes():
     assert "w: 1 of 3" not in frames[0].source
     assert any(f.comment.endswith("; w: 2 of 3 contributions") for f in frames)
     loss.backward(retain_graph=True)                  # the last partial sum is the real gradient
-    assert w_labels[-1].endswith(viz._summary(w.grad.data))
+    assert w_labels[-1].endswith(_summary(w.grad.data))
     assert 'color="#2ca02c"' in node_line(frames[-1].source, "t0")            # complete: green
     first_partial = next(f for f, c in zip(frames, counts) if c == "1")
     assert 'color="#ff7f0e"' in node_line(first_partial.source, "t0")        # partial: orange
