@@ -56,10 +56,18 @@ def _shape(shape: tuple) -> str:
     return "(" + ",".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def _one_per_axis(pairs) -> tuple | None:
+    """(1, 2) for the pads ((1, 1), (2, 2)): before and after agree on every axis; else None."""
+    if all(b == a for b, a in pairs):
+        return tuple(b for b, _ in pairs)
+    return None
+
+
 def _pads(padding) -> str:
     """((1,1),(1,1)) as (1,1) when every axis pads both sides alike."""
-    if all(b == a for b, a in padding):
-        return _shape(tuple(b for b, _ in padding))
+    same = _one_per_axis(padding)
+    if same is not None:
+        return _shape(same)
     return "(" + ",".join(_shape(pair) for pair in padding) + ")"
 
 
@@ -103,8 +111,9 @@ def _param_texts(params: Mapping) -> list[str]:
         if key in ("padding", "widths") and _is_pairs(value):
             if all(b == 0 and a == 0 for b, a in value):
                 continue
-            if all(b == a for b, a in value):
-                value = tuple(b for b, _ in value)
+            same = _one_per_axis(value)
+            if same is not None:
+                value = same
         texts.append(f"{key}={_short(value)}")
     return texts
 
