@@ -24,10 +24,10 @@ from typing import Callable, Iterable, Mapping
 import graphviz
 import numpy as np
 
-from ._imports import Tensor, _divisor, no_grad, remainder, sweep, toposort
+from ._imports import Tensor, no_grad, sweep, toposort
 from .labels import (_COMPLETE, DIGITS, _GRAD_EDGE, _HIGHLIGHT, _OP_STYLE, _PARTIAL, RANKDIRS,
-                     _STYLE, TINY, _label, _number, _pads, _param_texts, _shape, _summary, _values,
-                     _wrap)
+                     _STYLE, TINY, _label, _number, _param_texts, _shape, _summary, _values, _wrap)
+from .formulas import FORMULAS
 
 __all__ = ["draw", "backward_frames", "save_html", "render", "svg_text", "GraphvizNotFoundError",
            "Drawing"]
@@ -38,156 +38,6 @@ class Drawing(graphviz.Digraph):
 
     def _repr_image_svg_xml(self) -> str:
         return svg_text(self)
-
-
-# ----------------------------------------------------------------------------------------------
-# VJP formulas with the concrete shapes of one node
-
-
-def _dilate_name(stride) -> str:
-    return f"dilate_{stride[0]}" if stride[0] == stride[1] else f"dilate_({stride[0]},{stride[1]})"
-
-
-def _conv2d_formula(node, y) -> list[str]:
-    x, w = node.parents
-    p = node.params
-    stride, padding, dilation, groups = p["stride"], p["padding"], p["dilation"], p["groups"]
-    N, C, H, W = x.shape
-    F, Cg, KH, KW = w.shape
-    OH, OW = y.shape[2:]
-    (pt, pb), (pl, pr) = padding
-    rh = remainder(H, OH, KH, stride[0], pt, pb, dilation[0])
-    rw = remainder(W, OW, KW, stride[1], pl, pr, dilation[1])
-    eh, ew = dilation[0] * (KH - 1), dilation[1] * (KW - 1)
-    # dX: dilate dY by the stride, pad it 'full' (kernel extent - 1 - padding, + remainder after),
-    # correlate with W rotated by 180 degrees and its C, F axes swapped (as conv2d_input_grad)
-    dilated = (N, F, (OH - 1) * stride[0] + 1, (OW - 1) * stride[1] + 1)
-    full = ((eh - pt, eh - pb + rh), (ew - pl, ew - pr + rw))
-    padded = (N, F, dilated[2] + sum(full[0]), dilated[3] + sum(full[1]))
-    strided = stride != (1, 1)
-    inner = f"{_dilate_name(stride)}(dY)" if strided else "dY"
-    steps = [y.shape] + ([dilated] if strided else []) + [padded, x.shape]
-    lines = [f"dW = X ⋆ dY: {_shape(x.shape)} ⋆ {_shape(y.shape)} -> {_shape(w.shape)}",
-             f"   X padded {_pads(padding)}"
-             + (f" minus remainder crop {_shape((rh, rw))} = {_pads(((pt, pb - rh), (pl, pr - rw)))}"
-                if rh or rw else "")
-             + (f"; dY is the kernel, dilated by stride {_shape(stride)}" if strided else ""),
-             f"dX = rot180(W) ∗ pad({inner}): " + " -> ".join(_shape(s) for s in steps),
-             f"   pad {_pads(full)} = K-1 - padding{' + remainder' if rh or rw else ''};"
-             f" rot180(W) with C, F swapped: {_shape((groups * Cg, F // groups, KH, KW))}"]
-    if dilation != (1, 1):
-        lines.append(f"   both VJPs keep the kernel dilation {_shape(dilation)}")
-    if groups > 1:
-        lines.append(f"   groups={groups}: each group's filters are transposed on their own")
-    return lines
-
-
-def _max_pool2d_formula(node, y) -> list[str]:
-    (x,) = node.parents
-    lines = [f"dX = unpool(dY -> argmax): {_shape(y.shape)} -> {_shape(x.shape)}",
-             "   each window's dY goes to its max; ties: the first",
-             "   in row-major window order (as PyTorch); overlaps add"]
-    if any(b or a for b, a in node.params["padding"]):
-        lines.append(f"   padding {_pads(node.params['padding'])} is -inf: never the max")
-    return lines
-
-
-def _avg_pool2d_formula(node, y) -> list[str]:
-    (x,) = node.parents
-    p = node.params
-    kernel, stride, padding = p["kernel"], p["stride"], p["padding"]
-    override, include = p.get("divisor_override"), p.get("count_include_pad", True)
-    divisor = _divisor(x.shape, y.shape[2:], kernel, stride, padding, include, override)
-    # as avg_pool2d_vjp: dY / divisor is spread back over every cell of its window (spread2d)
-    lines = [f"dX = spread(dY / divisor): {_shape(y.shape)} -> {_shape(x.shape)}",
-             f"   each window's share goes to all its {kernel[0]}·{kernel[1]} cells; overlaps add"]
-    if override:
-        lines.append(f"   divisor = {override} (divisor_override)")
-    elif np.all(divisor == divisor.flat[0]):
-        whole = divisor.flat[0] == kernel[0] * kernel[1]
-        lines.append(f"   divisor = {_number(divisor.flat[0])} in every window"
-                     + (f" = {kernel[0]}·{kernel[1]}" if whole else ""))
-    else:
-        rule = ("zero padding counts" if include and any(b for b, _ in padding)
-                else "only entries of the input count")
-        lines.append(f"   divisor = {_number(divisor.min())}..{_number(divisor.max())} per window "
-                     f"({rule})")
-    border = tuple(a - b for b, a in padding)
-    if any(border):
-        lines.append(f"   ceil_mode border {_shape(border)} is never counted")
-    return lines
-
-
-def _pad_formula(node, y) -> list[str]:
-    (x,) = node.parents
-    widths = node.params["widths"]
-    shapes = f"{_shape(y.shape)} -> {_shape(x.shape)}"
-    if all(b >= 0 and a >= 0 for b, a in widths):
-        return [f"dX = crop(dY): {shapes}", f"   drops {_pads(widths)} again: padding is constant"]
-    if all(b <= 0 and a <= 0 for b, a in widths):
-        cropped = tuple((-b, -a) for b, a in widths)
-        return [f"dX = zero-pad(dY): {shapes}", f"   puts back {_pads(cropped)}"]
-    return [f"dX = pad(dY, -widths): {shapes}"]
-
-
-def _binary(da: str, db: str) -> Callable:
-    def formula(node, y):
-        a, b = node.parents
-        broadcast = a.shape != y.shape or b.shape != y.shape
-        return [f"dA = {da}, dB = {db}"] + (["   summed over broadcast axes"] if broadcast else [])
-    return formula
-
-
-def _unary(dx: str) -> Callable:
-    return lambda node, y: [f"dX = {dx}"]
-
-
-def _matmul_formula(node, y) -> list[str]:
-    a, b = node.parents
-    a_t, b_t = (_shape(t.shape[:-2] + t.shape[:-3:-1]) for t in (a, b))    # last two axes swapped
-    return [f"dA = dY Bᵀ: {_shape(y.shape)} {b_t} -> {_shape(a.shape)}",
-            f"dB = Aᵀ dY: {a_t} {_shape(y.shape)} -> {_shape(b.shape)}"]
-
-
-def _reshaping(text: str) -> Callable:
-    return lambda node, y: [f"dX = {text}: {_shape(y.shape)} -> {_shape(node.parents[0].shape)}"]
-
-
-FORMULAS: dict[str, Callable] = {
-    "conv2d": _conv2d_formula,
-    "max_pool2d": _max_pool2d_formula,
-    "avg_pool2d": _avg_pool2d_formula,
-    "pad": _pad_formula,
-    "add": _binary("dY", "dY"),
-    "sub": _binary("dY", "-dY"),
-    "mul": _binary("dY·B", "dY·A"),
-    "div": _binary("dY / B", "-dY·A / B²"),
-    "matmul": _matmul_formula,
-    "neg": _unary("-dY"),
-    "power": lambda node, y: [f"dX = dY·p·X^(p-1), p = {_number(node.params['exponent'])}"],
-    "exp": _unary("dY·exp(X)"),
-    "log": _unary("dY / X"),
-    "sqrt": _unary("dY / (2 sqrt(X))"),
-    "tanh": _unary("dY·(1 - tanh²(X))"),
-    "sigmoid": _unary("dY·σ(X)(1 - σ(X))"),
-    "relu": _unary("dY·[X > 0]"),
-    "absolute": _unary("dY·sign(X)"),
-    "sum": _reshaping("expand(dY)"),
-    "max": _reshaping("dY at the maxima (ties share)"),
-    "expand": _reshaping("sum_to(dY)"),
-    "reshape": _reshaping("reshape(dY)"),
-    "permute": _reshaping("permute(dY, inverse dims)"),
-    "flip": _reshaping("flip(dY)"),
-    "dilate2d": _reshaping("dY[..., ::sh, ::sw]"),
-    "getitem": _reshaping("scatter_add(dY)"),
-    "scatter_add": _reshaping("dY[index]"),
-    "cast": _reshaping("cast(dY)"),
-    "unpool2d": lambda node, y: [f"ddY = ddX[argmax] (gather): {_shape(y.shape)} -> "
-                                 f"{_shape(node.parents[0].shape)}"],
-    "spread2d": lambda node, y: [f"ddY = window sums of ddX (avg-pool, divisor 1): "
-                                 f"{_shape(y.shape)} -> {_shape(node.parents[0].shape)}"],
-    "cat": lambda node, y: ["dX_i = slab i of dY"],
-}
 
 
 # ----------------------------------------------------------------------------------------------
