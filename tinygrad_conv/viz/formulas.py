@@ -1,6 +1,7 @@
 """The VJP of each primitive as a few lines of text, with the concrete shapes of one node.
 
-FORMULAS maps a primitive's name to its formula. Where the text goes (a node's label) is graph.py's.
+One function per primitive, registered under the primitive's name in FORMULAS by @formula(name),
+the way VJPs are attached with @op.defvjp. Where the text goes (a node's label) is graph.py's.
 """
 from __future__ import annotations
 
@@ -11,12 +12,23 @@ import numpy as np
 from ._imports import _divisor, remainder
 from .labels import _number, _pads, _shape
 
+FORMULAS: dict[str, Callable] = {}      # primitive name -> formula(node, y) -> lines of text
+
+
+def formula(name: str) -> Callable:
+    """Decorator: register the formula of primitive `name`. Returns it unchanged."""
+    def register(lines_of: Callable) -> Callable:
+        FORMULAS[name] = lines_of
+        return lines_of
+    return register
+
 
 def _dilate_name(stride) -> str:
     return f"dilate_{stride[0]}" if stride[0] == stride[1] else f"dilate_({stride[0]},{stride[1]})"
 
 
-def _conv2d_formula(node, y) -> list[str]:
+@formula("conv2d")
+def _conv2d(node, y) -> list[str]:
     x, w = node.parents
     p = node.params
     stride, padding, dilation, groups = p["stride"], p["padding"], p["dilation"], p["groups"]
@@ -49,7 +61,9 @@ def _conv2d_formula(node, y) -> list[str]:
         lines.append(f"   groups={groups}: each group's filters are transposed on their own")
     return lines
 
-def _max_pool2d_formula(node, y) -> list[str]:
+
+@formula("max_pool2d")
+def _max_pool2d(node, y) -> list[str]:
     (x,) = node.parents
     lines = [f"dX = unpool(dY -> argmax): {_shape(y.shape)} -> {_shape(x.shape)}",
              "   each window's dY goes to its max; ties: the first",
@@ -59,7 +73,8 @@ def _max_pool2d_formula(node, y) -> list[str]:
     return lines
 
 
-def _avg_pool2d_formula(node, y) -> list[str]:
+@formula("avg_pool2d")
+def _avg_pool2d(node, y) -> list[str]:
     (x,) = node.parents
     p = node.params
     kernel, stride, padding = p["kernel"], p["stride"], p["padding"]
@@ -85,7 +100,8 @@ def _avg_pool2d_formula(node, y) -> list[str]:
     return lines
 
 
-def _pad_formula(node, y) -> list[str]:
+@formula("pad")
+def _pad(node, y) -> list[str]:
     (x,) = node.parents
     widths = node.params["widths"]
     shapes = f"{_shape(y.shape)} -> {_shape(x.shape)}"
@@ -97,61 +113,160 @@ def _pad_formula(node, y) -> list[str]:
     return [f"dX = pad(dY, -widths): {shapes}"]
 
 
-def _binary(da: str, db: str) -> Callable:
-    def formula(node, y):
-        a, b = node.parents
-        broadcast = a.shape != y.shape or b.shape != y.shape
-        return [f"dA = {da}, dB = {db}"] + (["   summed over broadcast axes"] if broadcast else [])
-    return formula
+# ---- elementwise: the local derivative times dY ------------------------------------------------
+
+def _binary(node, y, da: str, db: str) -> list[str]:
+    """dA and dB of a broadcasting binary op; a broadcast input gets dY summed back to its shape."""
+    a, b = node.parents
+    broadcast = a.shape != y.shape or b.shape != y.shape
+    return [f"dA = {da}, dB = {db}"] + (["   summed over broadcast axes"] if broadcast else [])
 
 
-def _unary(dx: str) -> Callable:
-    return lambda node, y: [f"dX = {dx}"]
+@formula("add")
+def _add(node, y) -> list[str]:
+    return _binary(node, y, "dY", "dY")
 
 
-def _matmul_formula(node, y) -> list[str]:
+@formula("sub")
+def _sub(node, y) -> list[str]:
+    return _binary(node, y, "dY", "-dY")
+
+
+@formula("mul")
+def _mul(node, y) -> list[str]:
+    return _binary(node, y, "dY·B", "dY·A")
+
+
+@formula("div")
+def _div(node, y) -> list[str]:
+    return _binary(node, y, "dY / B", "-dY·A / B²")
+
+
+@formula("matmul")
+def _matmul(node, y) -> list[str]:
     a, b = node.parents
     a_t, b_t = (_shape(t.shape[:-2] + t.shape[:-3:-1]) for t in (a, b))    # last two axes swapped
     return [f"dA = dY Bᵀ: {_shape(y.shape)} {b_t} -> {_shape(a.shape)}",
             f"dB = Aᵀ dY: {a_t} {_shape(y.shape)} -> {_shape(b.shape)}"]
 
 
-def _reshaping(text: str) -> Callable:
-    return lambda node, y: [f"dX = {text}: {_shape(y.shape)} -> {_shape(node.parents[0].shape)}"]
+@formula("neg")
+def _neg(node, y) -> list[str]:
+    return ["dX = -dY"]
 
 
-FORMULAS: dict[str, Callable] = {
-    "conv2d": _conv2d_formula,
-    "max_pool2d": _max_pool2d_formula,
-    "avg_pool2d": _avg_pool2d_formula,
-    "pad": _pad_formula,
-    "add": _binary("dY", "dY"),
-    "sub": _binary("dY", "-dY"),
-    "mul": _binary("dY·B", "dY·A"),
-    "div": _binary("dY / B", "-dY·A / B²"),
-    "matmul": _matmul_formula,
-    "neg": _unary("-dY"),
-    "power": lambda node, y: [f"dX = dY·p·X^(p-1), p = {_number(node.params['exponent'])}"],
-    "exp": _unary("dY·exp(X)"),
-    "log": _unary("dY / X"),
-    "sqrt": _unary("dY / (2 sqrt(X))"),
-    "tanh": _unary("dY·(1 - tanh²(X))"),
-    "sigmoid": _unary("dY·σ(X)(1 - σ(X))"),
-    "relu": _unary("dY·[X > 0]"),
-    "absolute": _unary("dY·sign(X)"),
-    "sum": _reshaping("expand(dY)"),
-    "max": _reshaping("dY at the maxima (ties share)"),
-    "expand": _reshaping("sum_to(dY)"),
-    "reshape": _reshaping("reshape(dY)"),
-    "permute": _reshaping("permute(dY, inverse dims)"),
-    "flip": _reshaping("flip(dY)"),
-    "dilate2d": _reshaping("dY[..., ::sh, ::sw]"),
-    "getitem": _reshaping("scatter_add(dY)"),
-    "scatter_add": _reshaping("dY[index]"),
-    "cast": _reshaping("cast(dY)"),
-    "unpool2d": lambda node, y: [f"ddY = ddX[argmax] (gather): {_shape(y.shape)} -> "
-                                 f"{_shape(node.parents[0].shape)}"],
-    "spread2d": lambda node, y: [f"ddY = window sums of ddX (avg-pool, divisor 1): "
-                                 f"{_shape(y.shape)} -> {_shape(node.parents[0].shape)}"],
-    "cat": lambda node, y: ["dX_i = slab i of dY"],
-}
+@formula("power")
+def _power(node, y) -> list[str]:
+    return [f"dX = dY·p·X^(p-1), p = {_number(node.params['exponent'])}"]
+
+
+@formula("exp")
+def _exp(node, y) -> list[str]:
+    return ["dX = dY·exp(X)"]
+
+
+@formula("log")
+def _log(node, y) -> list[str]:
+    return ["dX = dY / X"]
+
+
+@formula("sqrt")
+def _sqrt(node, y) -> list[str]:
+    return ["dX = dY / (2 sqrt(X))"]
+
+
+@formula("tanh")
+def _tanh(node, y) -> list[str]:
+    return ["dX = dY·(1 - tanh²(X))"]
+
+
+@formula("sigmoid")
+def _sigmoid(node, y) -> list[str]:
+    return ["dX = dY·σ(X)(1 - σ(X))"]
+
+
+@formula("relu")
+def _relu(node, y) -> list[str]:
+    return ["dX = dY·[X > 0]"]
+
+
+@formula("absolute")
+def _absolute(node, y) -> list[str]:
+    return ["dX = dY·sign(X)"]
+
+
+# ---- reductions and shape ops: dY moved back to the input's shape -------------------------------
+
+def _moved_back(node, y, how: str) -> list[str]:
+    """dX = how: dY's shape -> the input's shape."""
+    return [f"dX = {how}: {_shape(y.shape)} -> {_shape(node.parents[0].shape)}"]
+
+
+@formula("sum")
+def _sum(node, y) -> list[str]:
+    return _moved_back(node, y, "expand(dY)")
+
+
+@formula("max")
+def _max(node, y) -> list[str]:
+    return _moved_back(node, y, "dY at the maxima (ties share)")
+
+
+@formula("expand")
+def _expand(node, y) -> list[str]:
+    return _moved_back(node, y, "sum_to(dY)")
+
+
+@formula("reshape")
+def _reshape(node, y) -> list[str]:
+    return _moved_back(node, y, "reshape(dY)")
+
+
+@formula("permute")
+def _permute(node, y) -> list[str]:
+    return _moved_back(node, y, "permute(dY, inverse dims)")
+
+
+@formula("flip")
+def _flip(node, y) -> list[str]:
+    return _moved_back(node, y, "flip(dY)")
+
+
+@formula("dilate2d")
+def _dilate2d(node, y) -> list[str]:
+    return _moved_back(node, y, "dY[..., ::sh, ::sw]")
+
+
+@formula("getitem")
+def _getitem(node, y) -> list[str]:
+    return _moved_back(node, y, "scatter_add(dY)")
+
+
+@formula("scatter_add")
+def _scatter_add(node, y) -> list[str]:
+    return _moved_back(node, y, "dY[index]")
+
+
+@formula("cast")
+def _cast(node, y) -> list[str]:
+    return _moved_back(node, y, "cast(dY)")
+
+
+# ---- the ops the pooling VJPs record: their own VJPs, drawn after backward(create_graph=True) ---
+
+@formula("unpool2d")
+def _unpool2d(node, y) -> list[str]:
+    return [f"ddY = ddX[argmax] (gather): {_shape(y.shape)} -> {_shape(node.parents[0].shape)}"]
+
+
+@formula("spread2d")
+def _spread2d(node, y) -> list[str]:
+    return [f"ddY = window sums of ddX (avg-pool, divisor 1): "
+            f"{_shape(y.shape)} -> {_shape(node.parents[0].shape)}"]
+
+
+# ---- concatenation --------------------------------------------------------------------------
+
+@formula("cat")
+def _cat(node, y) -> list[str]:
+    return ["dX_i = slab i of dY"]
