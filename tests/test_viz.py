@@ -13,6 +13,7 @@ import tinygrad_conv as tc
 import tinygrad_conv.functional as F
 from tinygrad_conv import engine, nn, viz
 from tinygrad_conv.viz.labels import _number, _summary
+from tinygrad_conv.viz.render import _wasm_svg
 from tinygrad_conv.engine import PRIMITIVES, Tensor
 
 HAS_DOT = shutil.which("dot") is not None
@@ -469,7 +470,7 @@ def test_frames_with_collapsed_modules_highlight_the_box():
 
 # ---- the HTML player -------------------------------------------------------------------------
 
-needs_renderer = pytest.mark.skipif(not HAS_DOT and viz._wasm_svg("digraph{}") is None,
+needs_renderer = pytest.mark.skipif(not HAS_DOT and _wasm_svg("digraph{}") is None,
                                     reason="neither Graphviz dot nor the wasm fallback is installed")
 
 
