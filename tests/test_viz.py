@@ -12,6 +12,7 @@ import pytest
 import tinygrad_conv as tc
 import tinygrad_conv.functional as F
 from tinygrad_conv import engine, nn, viz
+from tinygrad_conv.viz.graph import _GraphModel
 from tinygrad_conv.viz.labels import _number, _summary
 from tinygrad_conv.viz.render import _wasm_svg
 from tinygrad_conv.engine import PRIMITIVES, Tensor
@@ -402,7 +403,7 @@ def shared_weight_loss():
 def test_frames_follow_the_engines_vjp_order(monkeypatch):
     _, _, loss = conv_block()
     frames = viz.backward_frames(loss)
-    layout = viz._Layout(loss, None, True, "auto", False)
+    layout = _GraphModel(loss, None, True, "auto", False)
     ran = engine_vjp_order(loss, monkeypatch)
     expected = []
     for node in ran:
@@ -415,7 +416,7 @@ def test_frames_follow_the_engines_vjp_order(monkeypatch):
 def test_frames_order_with_a_shared_weight(monkeypatch):
     w, loss = shared_weight_loss()
     frames = viz.backward_frames(loss)
-    layout = viz._Layout(loss, None, True, "auto", False)
+    layout = _GraphModel(loss, None, True, "auto", False)
     expected = [layout.op_ids[id(next(t for t in layout.order if t.node is n))]
                 for n in engine_vjp_order(loss, monkeypatch)]
     assert [current_op(f) for f in frames] == expected
