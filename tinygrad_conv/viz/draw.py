@@ -8,7 +8,7 @@ import graphviz
 
 from ._imports import Tensor
 from .graph import _GraphModel
-from .labels import RANKDIRS, _summary
+from .labels import _EDGE_DEFAULTS, _GRAPH_STYLE, _NODE_DEFAULTS, RANKDIRS, _summary
 from .render import svg_text
 
 
@@ -22,11 +22,9 @@ class Drawing(graphviz.Digraph):
 def _new_graph(name: str, rankdir: str, comment: str | None = None) -> Drawing:
     """An empty Drawing with the graph, node and edge defaults that every drawing shares."""
     graph = Drawing(name=name, comment=comment)
-    graph.attr(rankdir=rankdir, bgcolor="white", fontname="Helvetica", fontsize="12",
-               newrank="true")
-    graph.attr("node", shape="box", style="rounded,filled", fillcolor="#ffffff",
-               fontname="Helvetica", fontsize="11", color="#444444")
-    graph.attr("edge", fontname="Helvetica", fontsize="10", color="#666666")
+    graph.attr(rankdir=rankdir, **_GRAPH_STYLE)
+    graph.attr("node", **_NODE_DEFAULTS)
+    graph.attr("edge", **_EDGE_DEFAULTS)
     return graph
 
 

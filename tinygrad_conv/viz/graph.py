@@ -12,8 +12,8 @@ import graphviz
 
 from ._imports import Parameter, Tensor, toposort
 from .formulas import FORMULAS
-from .labels import (_GRAD_EDGE, _HIGHLIGHT, _OP_STYLE, _STYLE, TINY, _label, _number,
-                     _param_texts, _shape, _values, _wrap)
+from .labels import (_BOX_STYLE, _CLUSTER_STYLE, _GRAD_EDGE, _HIGHLIGHT, _OP_STYLE, _STYLE, TINY,
+                     _label, _number, _param_texts, _shape, _values, _wrap)
 
 
 def _graph_order(root: Tensor) -> list[Tensor]:
@@ -286,7 +286,7 @@ class _GraphModel:
         for m in self.modules.values():
             if self.is_cluster(m):
                 sub = graphviz.Digraph(name=m.dot_name)
-                sub.attr(label=m.title, style="rounded,dashed", color="#888888", fontcolor="#444444")
+                sub.attr(label=m.title, **_CLUSTER_STYLE)
                 bodies[m] = sub
         current_unit = self.unit[id(current)] if current is not None else None
         boxes_done = set()
@@ -297,7 +297,7 @@ class _GraphModel:
                     if id(t) in self.box_of:
                         boxes_done.add(unit)
                         box = self.box_of[id(t)]
-                        attrs = {"shape": "box3d", "style": "filled", "fillcolor": "#e6efe6"}
+                        attrs = dict(_BOX_STYLE)
                         label = self.box_label(box, grad_of)
                     else:
                         attrs = dict(_OP_STYLE)

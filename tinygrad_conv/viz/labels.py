@@ -15,6 +15,10 @@ TINY = 4                      # tensors with at most this many entries show thei
 DIGITS = 4                    # significant digits of every number in a label
 RANKDIRS = ("TB", "LR", "BT", "RL")
 
+_GRAPH_STYLE = {"bgcolor": "white", "fontname": "Helvetica", "fontsize": "12", "newrank": "true"}
+_NODE_DEFAULTS = {"shape": "box", "style": "rounded,filled", "fillcolor": "#ffffff",
+                  "fontname": "Helvetica", "fontsize": "11", "color": "#444444"}
+_EDGE_DEFAULTS = {"fontname": "Helvetica", "fontsize": "10", "color": "#666666"}
 _STYLE = {
     "parameter": {"fillcolor": "#cfe0fc"},
     "input": {"fillcolor": "#d3f2d3"},
@@ -23,6 +27,8 @@ _STYLE = {
     "output": {"fillcolor": "#ffe8a3", "penwidth": "2"},
 }
 _OP_STYLE = {"shape": "ellipse", "fillcolor": "#ebe4f7"}
+_BOX_STYLE = {"shape": "box3d", "style": "filled", "fillcolor": "#e6efe6"}   # a collapsed module
+_CLUSTER_STYLE = {"style": "rounded,dashed", "color": "#888888", "fontcolor": "#444444"}
 _HIGHLIGHT = {"color": "#d62728", "penwidth": "3", "fillcolor": "#ffd9d9"}
 _GRAD_EDGE = {"color": "#d62728", "fontcolor": "#d62728", "penwidth": "2"}
 _PARTIAL, _COMPLETE = "#ff7f0e", "#2ca02c"
