@@ -42,12 +42,13 @@ def backward_frames(root: Tensor, **draw_options) -> list[Drawing]:
     draw_options are draw's keyword options (show_grads is implied).
     """
     draw_options.pop("show_grads", None)
-    options = {"params": None, "show_values": "auto", "formulas": False, "group_modules": True,
-               "rankdir": "TB", **draw_options}
-    unknown = set(options) - {"params", "show_values", "formulas", "group_modules", "rankdir"}
+    defaults = {"params": None, "show_values": "auto", "formulas": False, "group_modules": True,
+                "rankdir": "TB"}                      # draw's, for each option but show_grads
+    unknown = set(draw_options) - set(defaults)
     if unknown:
         raise TypeError(f"backward_frames: unknown draw option(s) {sorted(unknown)}; expected "
-                        f"params, show_values, formulas, group_modules, rankdir")
+                        f"{', '.join(defaults)}")
+    options = {**defaults, **draw_options}
     model = _graph_model(root, **options)
     steps = _replay_backward(root)
     total: dict[int, int] = defaultdict(int)
