@@ -12,8 +12,10 @@ import pytest
 import tinygrad_conv as tc
 import tinygrad_conv.functional as F
 from tinygrad_conv import nn, viz
-from tinygrad_conv.autograd import engine
-from tinygrad_conv.autograd import PRIMITIVES, Tensor
+from tinygrad_conv.autograd import PRIMITIVES, Tensor, engine
+from tinygrad_conv.viz.graph import _GraphModel
+from tinygrad_conv.viz.labels import _number, _summary
+from tinygrad_conv.viz.rendering import _wasm_svg
 
 HAS_DOT = shutil.which("dot") is not None
 
@@ -65,10 +67,10 @@ def test_draw_labels_shape_dtype_values_and_grads():
     loss.name = "loss"
     loss.backward(retain_graph=True)
     source = viz.draw(loss).source
-    assert label_of(source, "t0") == "a\nscalar float64\n= 2\ngrad " + viz._number(b.data.sum())
+    assert label_of(source, "t0") == "a\nscalar float64\n= 2\ngrad " + _number(b.data.sum())
     b_label = label_of(source, "t1")
     assert b_label.startswith("B\n(3, 4) float64\n")
-    assert f"grad ‖·‖={viz._number(np.linalg.norm(b.grad.data))}" in b_label   # norm: 12 entries
+    assert f"grad ‖·‖={_number(np.linalg.norm(b.grad.data))}" in b_label   # norm: 12 entries
     assert "= " not in b_label                                                    # no values: not tiny
     assert label_of(source, "t3").startswith("loss\nscalar float64")
     assert label_of(source, "op0") == "mul" and label_of(source, "op1") == "sum"
@@ -401,7 +403,7 @@ def shared_weight_loss():
 def test_frames_follow_the_engines_vjp_order(monkeypatch):
     _, _, loss = conv_block()
     frames = viz.backward_frames(loss)
-    layout = viz._Layout(loss, None, True, "auto", False)
+    layout = _GraphModel(loss, None, True, "auto", False)
     ran = engine_vjp_order(loss, monkeypatch)
     expected = []
     for node in ran:
@@ -414,7 +416,7 @@ def test_frames_follow_the_engines_vjp_order(monkeypatch):
 def test_frames_order_with_a_shared_weight(monkeypatch):
     w, loss = shared_weight_loss()
     frames = viz.backward_frames(loss)
-    layout = viz._Layout(loss, None, True, "auto", False)
+    layout = _GraphModel(loss, None, True, "auto", False)
     expected = [layout.op_ids[id(next(t for t in layout.order if t.node is n))]
                 for n in engine_vjp_order(loss, monkeypatch)]
     assert [current_op(f) for f in frames] == expected
@@ -431,7 +433,7 @@ def test_frames_count_contributions_at_shared_nodes():
     assert "w: 1 of 3" not in frames[0].source
     assert any(f.comment.endswith("; w: 2 of 3 contributions") for f in frames)
     loss.backward(retain_graph=True)                  # the last partial sum is the real gradient
-    assert w_labels[-1].endswith(viz._summary(w.grad.data))
+    assert w_labels[-1].endswith(_summary(w.grad.data))
     assert 'color="#2ca02c"' in node_line(frames[-1].source, "t0")            # complete: green
     first_partial = next(f for f, c in zip(frames, counts) if c == "1")
     assert 'color="#ff7f0e"' in node_line(first_partial.source, "t0")        # partial: orange
@@ -469,7 +471,7 @@ def test_frames_with_collapsed_modules_highlight_the_box():
 
 # ---- the HTML player -------------------------------------------------------------------------
 
-needs_renderer = pytest.mark.skipif(not HAS_DOT and viz._wasm_svg("digraph{}") is None,
+needs_renderer = pytest.mark.skipif(not HAS_DOT and _wasm_svg("digraph{}") is None,
                                     reason="neither Graphviz dot nor the wasm fallback is installed")
 
 

@@ -1,0 +1,31 @@
+"""Drawing computation graphs for teaching: what was computed, and how the gradient flows back.
+
+    draw(loss)                        tensors, ops with their parameters, modules, gradients
+    draw(loss, formulas=True)         ... plus each conv / pool / pad node's VJP, with its shapes
+    draw(x.grad)                      after loss.backward(create_graph=True): how dX was computed
+    backward_frames(loss)             one drawing per VJP step, in the order the engine runs them
+    save_html(loss, "backward.html")  those frames in one self-contained step-through player
+    render(draw(loss), "graph.svg")   an image file, by Graphviz's `dot` or a dot-free fallback
+
+The colours and shapes are explained in draw's docstring (the legend).
+
+Output is deterministic: nodes are numbered t0, t1, ... and op0, op1, ... in toposort order, so the
+same model gives the same DOT text and committed figures diff cleanly.
+
+This file only re-exports. The modules, each importing only those before it: labels (text and
+styles), formulas (each primitive's VJP as text), graph (the nodes, edges and clusters of one
+drawing), draw, frames (the backward pass step by step); rendering (SVG and image files, used by draw
+and player) and player (the HTML step-through page).
+"""
+from .draw import Drawing, draw
+from .formulas import FORMULAS  # noqa: F401
+from .frames import backward_frames
+from .labels import DIGITS, RANKDIRS, TINY  # noqa: F401
+from .player import player_html, save_html  # noqa: F401
+from .rendering import GraphvizNotFoundError, dot_fingerprint, render, svg_text  # noqa: F401
+
+# FORMULAS, TINY, DIGITS, RANKDIRS, player_html and dot_fingerprint are public too, as they were
+# before the split, but not in __all__
+
+__all__ = ["draw", "backward_frames", "save_html", "render", "svg_text", "GraphvizNotFoundError",
+           "Drawing"]
