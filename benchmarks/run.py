@@ -7,7 +7,10 @@
 
 Every timing is the median of repeated runs after a warm-up; the candidates of a row (ours,
 PyTorch, the im2col baseline of the course notes) take turns in three rounds, so a load that
-comes and goes on the machine hits them alike. Both frameworks get the same thread count: the BLAS
+comes and goes on the machine hits them alike, and each block of runs starts after a rest that
+lets the BLAS threads of the previous candidate fall asleep (they spin for ~0.1-0.3 s after a
+NumPy product and would slow the next PyTorch call 2-25x). "PyTorch spread" is max / min of its
+round medians: near 1.00 the figure is stable. Both frameworks get the same thread count: the BLAS
 that NumPy uses through the environment variables set below, PyTorch through set_num_threads.
 Ratios are ours / PyTorch (below 1: we are faster); 'x seed' is how many times faster than the
 im2col baseline (benchmarks/im2col_baseline.py) ours is.
@@ -35,6 +38,7 @@ if __name__ == "__main__":
                      "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
         os.environ[variable] = str(ARGS.threads)       # read by the BLAS when numpy loads it
 
+import contextlib  # noqa: E402
 import gc  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
@@ -42,6 +46,7 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import NamedTuple  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -73,51 +78,81 @@ POOL_SHAPE = (64, 32, 32, 32)
 # Timing
 
 
+# OpenBLAS worker threads keep spinning for about 0.1-0.3 s after a NumPy matrix product before
+# they sleep; a PyTorch call made in that window competes with them for the cores and runs 2-25x
+# slower. So every block of runs starts after a rest longer than that.
+BLAS_IDLE_SECONDS = 0.4
+
+
+class Timing(NamedTuple):
+    median: float              # seconds, over all timed runs
+    rounds: tuple              # the median of each round, to show how stable the figure is
+
+    @property
+    def spread(self) -> float:
+        """max / min of the round medians: 1.00 when every round agrees."""
+        return max(self.rounds) / min(self.rounds)
+
+
 def time_turns(candidates: dict, repeats: int, rounds: int = 3) -> dict:
-    """Median seconds of each callable over `repeats` runs, taken in `rounds` blocks: within a
-    round every candidate runs its share of repeats back to back (after one untimed warm-up run),
-    then the next candidate does. A load that comes and goes hits all of them alike, and one
-    candidate's allocations (NumPy arrays are malloc'd and freed every run) do not disturb the
-    next run of another."""
+    """Timing of each callable over `repeats` runs, taken in `rounds` blocks: within a round every
+    candidate runs its share of repeats back to back (after a rest of BLAS_IDLE_SECONDS and one
+    untimed warm-up run), then the next candidate does. A load that comes and goes hits all of
+    them alike, no candidate is timed while another's BLAS threads still spin, and one
+    candidate's allocations do not disturb the next run of another."""
     rounds = max(1, min(rounds, repeats))
-    times = {name: [] for name in candidates}
+    times = {name: [[] for _ in range(rounds)] for name in candidates}
     for r in range(rounds):
         share = repeats // rounds + (r < repeats % rounds)
         for name, fn in candidates.items():
             gc.collect()
+            time.sleep(BLAS_IDLE_SECONDS)
             fn()
             for _ in range(share):
                 start = time.perf_counter()
                 fn()
-                times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
+                times[name][r].append(time.perf_counter() - start)
+    return {name: Timing(statistics.median([t for block in blocks for t in block]),
+                         tuple(statistics.median(block) for block in blocks))
+            for name, blocks in times.items()}
 
 
 class Table:
-    """Rows of (case, ours, torch, seed) in seconds, printed as a Markdown table."""
+    """Rows of (case, ours, torch, seed) in seconds, printed as a Markdown table; conv rows also
+    give GFLOP/s, and every row with PyTorch how stable its figure was across rounds."""
 
     def __init__(self):
         self.rows = []
 
-    def add(self, case: str, ours: float, theirs: float | None = None, seed: float | None = None,
-            unit: str = "ms"):
-        self.rows.append((case, ours, theirs, seed, unit))
+    def add(self, case: str, ours, theirs=None, seed=None, unit: str = "ms", flops=None):
+        """ours, theirs, seed: Timing or seconds; flops: the work of one run, for GFLOP/s."""
+        self.rows.append((case, ours, theirs, seed, unit, flops))
         print(f"  {case}: " + ", ".join(self._cells(self.rows[-1])), file=sys.stderr, flush=True)
 
     @staticmethod
     def _cells(row):
-        case, ours, theirs, seed, unit = row
+        case, ours, theirs, seed, unit, flops = row
+        ours, theirs, seed = (getattr(t, "median", t) for t in (ours, theirs, seed))
         scale = {"ms": 1e3, "us/op": 1e6, "s": 1.0}[unit]
         fmt = (lambda v: f"{v * scale:.3g}" if v * scale < 100 else f"{v * scale:.0f}")
+        rate = (lambda t: f"{flops / t / 1e9:.0f}" if t else "-")
+        spread = getattr(row[2], "spread", None)
         return [f"{fmt(ours)} {unit}",
                 f"{fmt(theirs)} {unit}" if theirs is not None else "-",
                 f"{ours / theirs:.2f}" if theirs is not None else "-",
+                f"{rate(ours)} / {rate(theirs)}" if flops else "-",
+                f"{spread:.2f}" if spread is not None else "-",
                 f"{seed / ours:.1f}x" if seed is not None else "-"]
 
     def markdown(self) -> str:
-        lines = ["| case | ours | PyTorch | ours / PyTorch | x seed |", "|---|---:|---:|---:|---:|"]
+        lines = ["| case | ours | PyTorch | ours / PyTorch | GFLOP/s ours / PyTorch "
+                 "| PyTorch spread | x seed |", "|---|---:|---:|---:|---:|---:|---:|"]
         lines += ["| " + " | ".join([row[0]] + self._cells(row)) + " |" for row in self.rows]
         return "\n".join(lines)
+
+    def worst_torch_spread(self) -> tuple[float, str] | None:
+        spreads = [(row[2].spread, row[0]) for row in self.rows if hasattr(row[2], "spread")]
+        return max(spreads) if spreads else None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -189,13 +224,14 @@ def pool_candidates(kind: str, rng) -> dict:
 # Per-op overhead: a long chain of tiny elementwise ops
 
 
-def op_chain(length: int, repeats: int) -> dict:
+def op_chain(length: int, repeats: int, freeze: bool = True) -> dict:
     """Seconds per op, forward and backward, of y = ((x * c) + c) * c ... on 16-element tensors.
 
     Python's cyclic garbage collector runs every few hundred allocations and walks all live
     objects, and every op allocates a few (tensor, node, tuples), so a long chain costs more per
     op when many unrelated objects are alive (torch's import alone makes ~10^5). They are frozen
-    first (gc.freeze), so the chain is timed as if it ran alone in a fresh interpreter.
+    first (gc.freeze, unless freeze=False), so the chain is timed as if it ran alone in a fresh
+    interpreter; the run without freezing shows what a script with many live objects pays.
     """
     values = np.linspace(0.5, 1.5, 16, dtype=np.float32)
     scale = np.full(16, 1.0001, dtype=np.float32)
@@ -205,8 +241,10 @@ def op_chain(length: int, repeats: int) -> dict:
         frameworks["torch"] = lambda a, grad=False: torch.tensor(a, requires_grad=grad)
     result = {}
     gc.collect()
-    gc.freeze()
+    if freeze:
+        gc.freeze()
     for name, make in frameworks.items():
+        time.sleep(BLAS_IDLE_SECONDS)
         x, c, s = make(values, True), make(scale), make(shift)
         dy = make(np.ones(16, dtype=np.float32))
         forward, backward = [], []
@@ -224,7 +262,8 @@ def op_chain(length: int, repeats: int) -> dict:
             x.grad = None
             del y
         result[name] = (statistics.median(forward[1:]), statistics.median(backward[1:]))
-    gc.unfreeze()
+    if freeze:
+        gc.unfreeze()
     return result
 
 
@@ -368,11 +407,21 @@ def digits_epoch_candidates() -> dict | None:
 # The machine
 
 
-def matmul_gflops(repeats: int) -> float:
-    """float32 matrix product through NumPy's BLAS: the ceiling for an im2col convolution."""
+def sgemm_gflops(repeats: int, threads: int | None = None) -> float:
+    """GFLOP/s of a float32 1024^3 matrix product through NumPy's BLAS, on `threads` threads (all
+    that are configured if None): the ceiling for an im2col convolution. nan without threadpoolctl
+    when a thread count is asked for."""
     n = 1024
     a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
-    seconds = time_turns({"matmul": lambda: a @ a}, repeats=max(repeats, 5))["matmul"]
+    limit = contextlib.nullcontext()
+    if threads is not None:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            return float("nan")
+        limit = threadpool_limits(threads)
+    with limit:
+        seconds = time_turns({"sgemm": lambda: a @ a}, repeats=max(repeats, 5))["sgemm"].median
     return 2 * n ** 3 / seconds / 1e9
 
 
@@ -415,32 +464,33 @@ def main(args=ARGS) -> None:
     print(f"command: python benchmarks/run.py{' --quick' if args.quick else ''} "
           f"--threads {args.threads}; medians of {repeats} runs", flush=True)
 
-    ratios, seed_speedups, largest = [], [], None
+    ratios, seed_speedups, rates = [], [], []
     for shape, F_, k, stride, padding, groups in CONV_ROWS:
         case = (f"conv2d {','.join(map(str, shape))} -> {F_}, k{k} s{stride} p{padding}"
                 + (f" g{groups}" if groups > 1 else ""))
         t = time_turns(conv_candidates(shape, F_, k, stride, padding, groups, rng), repeats)
-        table.add(case, t["ours"], t.get("torch"), t["seed"])
         flops = conv_flops(shape, F_, k, stride, padding, groups)
-        if largest is None or flops > largest[0]:
-            largest = (flops, case, t["ours"], t.get("torch"))
-        seed_speedups.append(t["seed"] / t["ours"])
+        table.add(case, t["ours"], t.get("torch"), t["seed"], flops=flops)
+        rates.append(flops / t["ours"].median / 1e9)
+        seed_speedups.append(t["seed"].median / t["ours"].median)
         if "torch" in t:
-            ratios.append(t["ours"] / t["torch"])
+            ratios.append(t["ours"].median / t["torch"].median)
     for kind, case in (("max", f"max_pool2d 2x2 s2 on {','.join(map(str, POOL_SHAPE))}"),
                        ("avg", f"avg_pool2d 3x3 s2 p1 on {','.join(map(str, POOL_SHAPE))}")):
         t = time_turns(pool_candidates(kind, rng), repeats)
         table.add(case, t["ours"], t.get("torch"))
         if "torch" in t:
-            ratios.append(t["ours"] / t["torch"])
+            ratios.append(t["ours"].median / t["torch"].median)
 
-    per_op = op_chain(chain, repeats=1 if args.quick else 3)
-    ours_fb, theirs_fb = per_op["ours"], per_op.get("torch")
-    table.add(f"op chain of {chain:,} x 16-element ops: forward", ours_fb[0],
-              theirs_fb and theirs_fb[0], unit="us/op")
-    table.add("op chain: backward", ours_fb[1], theirs_fb and theirs_fb[1], unit="us/op")
-    table.add("op chain: forward + backward", sum(ours_fb), theirs_fb and sum(theirs_fb),
-              unit="us/op")
+    for freeze in (True, False):
+        per_op = op_chain(chain, repeats=1 if args.quick else 3, freeze=freeze)
+        ours_fb, theirs_fb = per_op["ours"], per_op.get("torch")
+        if freeze:
+            table.add(f"op chain of {chain:,} x 16-element ops: forward", ours_fb[0],
+                      theirs_fb and theirs_fb[0], unit="us/op")
+            table.add("op chain: backward", ours_fb[1], theirs_fb and theirs_fb[1], unit="us/op")
+        table.add("op chain: forward + backward" + ("" if freeze else ", without gc.freeze"),
+                  sum(ours_fb), theirs_fb and sum(theirs_fb), unit="us/op")
 
     t = time_turns(lenet_candidates(rng), repeats)
     table.add("LeNet-5 training step, batch 64, SGD momentum", t["ours"], t.get("torch"))
@@ -457,13 +507,18 @@ def main(args=ARGS) -> None:
         geomean = math.exp(sum(map(math.log, ratios)) / len(ratios))
         print(f"conv + pool rows: geometric mean of ours / PyTorch {geomean:.2f} over {len(ratios)} "
               f"rows, worst {max(ratios):.2f}")
+    worst = table.worst_torch_spread()
+    if worst:
+        verdict = ("stable" if worst[0] <= 1.15 else
+                   "NOT stable: the machine was busy, so compare a run made at rest")
+        print(f"PyTorch's figures are {verdict}: its round medians differ by at most "
+              f"{(worst[0] - 1) * 100:.0f}% on any row (worst: {worst[1]})")
     print(f"conv rows: ours is {min(seed_speedups):.1f}x to {max(seed_speedups):.1f}x faster than "
           f"the im2col baseline")
-    flops, case, ours_s, theirs_s = largest
-    ceiling = matmul_gflops(repeats)
-    theirs_text = f", PyTorch {flops / theirs_s / 1e9:.0f}" if theirs_s else ""
-    print(f"GFLOP/s of the largest conv ({case}, forward + dX + dW): ours "
-          f"{flops / ours_s / 1e9:.0f}{theirs_text}; NumPy float32 matmul (1024^3): {ceiling:.0f}")
+    one, every = sgemm_gflops(repeats, threads=1), sgemm_gflops(repeats)
+    print(f"sgemm peak (NumPy float32 1024^3): {one:.0f} GFLOP/s on 1 thread, {every:.0f} on "
+          f"{args.threads}; our conv rows reach {min(rates):.0f}-{max(rates):.0f} GFLOP/s "
+          f"({min(rates) / every:.0%}-{max(rates) / every:.0%} of it)")
     memory = lenet_memory()
     mb = 1 / 2 ** 20
     print(f"LeNet-5 step memory: peak {memory['peak'] * mb:.2f} MB of NumPy arrays, lower bound "
