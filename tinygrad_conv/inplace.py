@@ -169,6 +169,29 @@ def _checked(t: Tensor, value: Tensor, fn: str) -> Tensor:
     return value
 
 
+def same_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two arrays are the same entries of the same buffer (same start, shape, strides)."""
+    return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+            and a.shape == b.shape and a.strides == b.strides)
+
+
+def check_overlap(written: np.ndarray, operands, fn: str) -> None:
+    """Refuse, as PyTorch, to write into memory that an operand partly reads (x[1:] += x[:-1]):
+    the result would depend on the order the entries are written in."""
+    for o in operands:
+        a = getattr(o, "_data", None)
+        if a is None or a is written or not np.may_share_memory(a, written):
+            continue
+        try:
+            partial = np.shares_memory(a, written, max_work=10_000) and not same_memory(a, written)
+        except np.exceptions.TooHardError:
+            partial = False
+        if partial:
+            raise RuntimeError(f"{fn}: unsupported operation: some elements of the input tensor "
+                               f"and the written-to tensor refer to a single memory location. "
+                               f"Please clone() the tensor before performing the operation.")
+
+
 def recording(t: Tensor, operands=()) -> bool:
     """Whether a write into t that reads `operands` must be recorded for autograd."""
     if not STATE.grad_enabled:
@@ -178,11 +201,13 @@ def recording(t: Tensor, operands=()) -> bool:
     return any(base.requires_grad for base, _ in _graph_bases(t))
 
 
-def assign(t: Tensor, compute, fn: str, operands=()) -> Tensor:
+def assign(t: Tensor, compute, fn: str, operands=(), written: np.ndarray | None = None) -> Tensor:
     """Make t hold compute(t)'s values in place, with PyTorch's autograd rules (module
     docstring). compute maps a tensor with t's present values to the new values (t's shape,
-    a dtype castable to t's); `operands` are the other tensors it reads. Returns t."""
+    a dtype castable to t's); `operands` are the other tensors it reads, `written` the part of
+    t's memory that changes (all of it by default). Returns t."""
     _check_leaf(t, fn)
+    check_overlap(t._data if written is None else written, operands, fn)
     if not recording(t, operands):
         value = _checked(t, compute(t), fn)
         _write(t, value._data, fn)
@@ -191,8 +216,15 @@ def assign(t: Tensor, compute, fn: str, operands=()) -> Tensor:
     bases = next(_graph_bases(t), None)
     if bases is not None:                            # record the write on the base instead
         base, how = bases
-        assign(base, lambda b: _written_back(b, _checked(t, compute(_view_of(b, how)), fn), how),
-               fn, operands)
+
+        def written_into(b: Tensor) -> Tensor:
+            before = _view_of(b, how)               # t's present values, read from the base
+            before._version = t._version            # it stands for t as the ops saw it
+            value = _checked(t, compute(before), fn)
+            _rewire(value, t, before)
+            return _written_back(b, value, how)
+
+        assign(base, written_into, fn, operands, written=t._data)
         fresh = _view_of(base, how)
         t._data, t.node, t.requires_grad = fresh._data, fresh.node, fresh.requires_grad
         note_view(t, base, how)
@@ -202,10 +234,29 @@ def assign(t: Tensor, compute, fn: str, operands=()) -> Tensor:
     value = _checked(t, compute(old), fn)
     if value.requires_grad and value.node is None:   # compute returned a leaf as it is
         value = ops.reshape(value, shape=value.shape)
+    _rewire(value, t, old)
     _write(t, value._data, fn)
     t.node, t.requires_grad = value.node, value.requires_grad
     _bump(t)
     return t
+
+
+def _rewire(value: Tensor, t: Tensor, old: Tensor) -> None:
+    """In the graph of the new value, the ops that read t (`x += x`, `x += x * 2`, the view
+    written back by `x[i] += v`) read its values before the write: make them read `old`, or t
+    would become its own ancestor. The walk stops at old (t's own history) and at freed nodes."""
+    stack, seen = [value], {id(old)}
+    while stack:
+        u = stack.pop()
+        if id(u) in seen:
+            continue
+        seen.add(id(u))
+        node = u.node
+        if node is None or node.parents is None:
+            continue
+        if any(p is t for p in node.parents):
+            node.parents = tuple(old if p is t else p for p in node.parents)
+        stack.extend(node.parents)
 
 
 def overwrite(old: Tensor, value: Tensor) -> Tensor:
@@ -217,4 +268,5 @@ def overwrite(old: Tensor, value: Tensor) -> Tensor:
     return ops.where(Tensor(np.zeros((), dtype=bool)), old, value)
 
 
-__all__ = ["assign", "overwrite", "note_view", "view_base", "recording"]
+__all__ = ["assign", "overwrite", "note_view", "view_base", "recording", "same_memory",
+           "check_overlap"]

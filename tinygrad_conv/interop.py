@@ -29,7 +29,9 @@ UFUNCS = {
     np.floor_divide: E.floor_divide, np.remainder: E.remainder, np.power: E.pow,
     np.float_power: E.pow, np.negative: E.neg, np.positive: lambda x: x, np.absolute: E.abs,
     np.exp: E.exp, np.log: E.log, np.sqrt: E.sqrt, np.sin: E.sin, np.cos: E.cos,
-    np.tanh: F.tanh, np.maximum: E.maximum, np.minimum: E.minimum, np.matmul: F.matmul,
+    np.tanh: F.tanh, np.matmul: F.matmul,
+    np.maximum: lambda a, b: E.maximum(*E.promote(a, b)),     # numpy's take numbers too
+    np.minimum: lambda a, b: E.minimum(*E.promote(a, b)),
     np.square: lambda x: E.mul(x, x), np.reciprocal: lambda x: E.div(1, x),
     np.equal: E.eq, np.not_equal: E.ne, np.less: E.lt, np.less_equal: E.le,
     np.greater: E.gt, np.greater_equal: E.ge,
@@ -118,10 +120,19 @@ def _holds_floats(result) -> bool:
     return getattr(result, "dtype", np.dtype(object)).kind in "fc" or isinstance(result, float)
 
 
+# differentiable spellings of common numpy functions that have no counterpart of their own
+HINTS = {"log1p": "tc.log(1 + x)", "expm1": "tc.exp(x) - 1", "log2": "tc.log(x) / math.log(2)",
+         "log10": "tc.log(x) / math.log(10)", "exp2": "2 ** x", "tan": "tc.sin(x) / tc.cos(x)",
+         "sinh": "(tc.exp(x) - tc.exp(-x)) / 2", "cosh": "(tc.exp(x) + tc.exp(-x)) / 2",
+         "sign": "x / x.abs() (or x.detach().sign() without a gradient)", "hypot":
+         "tc.sqrt(x * x + y * y)", "cumsum": "a matmul with tc.ones(n, n).tril()-style masks"}
+
+
 def _refuse(name: str) -> None:
     import tinygrad_conv
     short = name.rsplit(".", 1)[-1]
     hint = (f"use tc.{short}(...) or the tensor method instead" if hasattr(tinygrad_conv, short)
+            else f"write it as {HINTS[short]}" if short in HINTS
             else "tinygrad_conv has no differentiable equivalent: build it from tc ops, or call "
                  "it on x.detach() if no gradient should flow through it")
     raise TypeError(f"numpy.{short} would drop the gradient of a tensor that requires grad (its "

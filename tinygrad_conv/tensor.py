@@ -20,7 +20,7 @@ from .factories import check_std, gaussian, integers, uniform
 from .functional import elementwise as E
 from .functional import reduce as R
 from .functional.shape import index_arg
-from .inplace import assign, note_view, overwrite
+from .inplace import assign, note_view, overwrite, same_memory
 
 # torch.Tensor.type() names
 TYPE_NAMES = {np.dtype(np.float32): "torch.FloatTensor", np.dtype(np.float64): "torch.DoubleTensor",
@@ -294,14 +294,17 @@ class TensorMethods:
         v = value if isinstance(value, Tensor) else Tensor(np.asarray(getattr(value, "_data", value)))
         if self.dtype.kind != "f" and v.requires_grad:
             v = v.detach()                           # integer data carries no gradient
-        target = self._data[index].shape
+        part = ops.getitem.forward(self._data, index=index)   # a view for basic indexing
+        if same_memory(v._data, part) and v.dtype == self.dtype:
+            return                                   # x[i] += v writing x[i]'s own view back
+        target = part.shape
         if np.broadcast_shapes(target, v.shape) != target:
             raise ValueError(f"setitem: cannot write a value of shape {tuple(v.shape)} into the "
                              f"selected part of shape {target} (tensor of shape "
                              f"{tuple(self.shape)}); the value must broadcast to it")
         assign(self, lambda x: ops.setitem(x, v if v.dtype == x.dtype else
                                            ops.cast(v, dtype=x.dtype), index=index),
-               "setitem", (v,))
+               "setitem", (v,), written=part)
 
     # --- reductions ----------------------------------------------------------------------------
     sum, mean, var, std, prod, norm = R.sum, R.mean, R.var, R.std, R.prod, R.norm

@@ -164,9 +164,11 @@ def pow(input, exponent) -> Tensor:
         check_broadcast("pow", base, y)
         return ops.pow(base, y)
     c = _constant_exponent(exponent, input.shape)
-    if c is not None:
-        if dtype.kind in "iu" and isinstance(c, int) and c < 0:
+    if c is not None and dtype.kind in "iu" and c < 0:
+        if not isinstance(exponent, Tensor):             # as PyTorch: only a number is refused
             raise RuntimeError("Integers to negative integer powers are not allowed.")
+        c = None                                         # pow gives 0 unless |x| = 1
+    if c is not None:
         return ops.power(_as(input, dtype), exponent=c)
     x, y = promote(input, exponent, dtype=dtype)
     check_broadcast("pow", x, y)
@@ -269,6 +271,9 @@ def clamp(input, min=None, max=None) -> Tensor:
     x = tensor_arg(input, "input")
     if min is None and max is None:
         raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+    if None not in (min, max) and isinstance(min, Tensor) != isinstance(max, Tensor):
+        raise TypeError("clamp: min and max must both be numbers or both be tensors, got "
+                        f"{type(min).__name__} and {type(max).__name__}")
     x, *bounds = promote(x, *[b for b in (min, max) if b is not None])
     lo = bounds.pop(0) if min is not None else None
     hi = bounds.pop(0) if max is not None else None

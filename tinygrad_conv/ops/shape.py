@@ -55,8 +55,14 @@ def sum_to(x: Tensor, shape: tuple) -> Tensor:
 
 @primitive
 def getitem(x, *, index):
-    """y = x[index]: basic slicing and integer-array indexing, as numpy."""
-    return x[index]
+    """y = x[index]: basic slicing and integer-array indexing, as numpy. Basic indexing gives a
+    view of x, also when it picks a single entry (numpy would copy it out as a scalar)."""
+    y = x[index]
+    if not isinstance(y, np.ndarray):
+        items = index if isinstance(index, tuple) else (index,)
+        if not any(i is Ellipsis for i in items):
+            y = x[items + (Ellipsis,)]               # the same entry, as a 0-d view
+    return y
 
 
 @getitem.defvjp
