@@ -97,7 +97,8 @@ def _check_leaf(t: Tensor, fn: str) -> None:
     if not STATE.grad_enabled:
         return
     if t.requires_grad and t.node is None:
-        raise RuntimeError(f"a leaf Variable that requires grad is being used in an in-place "
+        what = "a view of a leaf Variable" if fn == "setitem" else "a leaf Variable"  # (PyTorch's)
+        raise RuntimeError(f"{what} that requires grad is being used in an in-place "
                            f"operation ({fn}). Its gradient would be for values it no longer "
                            f"holds: update it under `with tc.no_grad():` (as an optimizer step "
                            f"does), or write y = x ... out of place.")

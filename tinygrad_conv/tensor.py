@@ -10,6 +10,8 @@ back-edge, and it lives here alone.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import factories, functional, inplace, interop, ops
@@ -268,6 +270,11 @@ class TensorMethods:
 
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
         """Entries := samples of U[a, b) (the framework's generator)."""
+        if not (math.isfinite(a) and math.isfinite(b)):
+            raise ValueError(f"uniform_: the bounds must be finite numbers, got from={a}, to={b}")
+        if a > b:
+            raise ValueError(f"uniform_ expects to return a [from, to) range, but found "
+                             f"from={a} > to={b}")
         return self._random_fill("uniform_", lambda: uniform(self.shape, a, b, self.dtype, generator))
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):

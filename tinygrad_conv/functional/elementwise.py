@@ -26,7 +26,7 @@ def _as(x, dtype: np.dtype) -> Tensor:
         if x.requires_grad and STATE.grad_enabled:
             return ops.cast(x, dtype=dtype)
         x = x._data
-    return Tensor(np.asarray(x, dtype=dtype))
+    return Tensor(np.asarray(x).astype(dtype, copy=False))   # an int wraps (uint8 * -1), as PyTorch
 
 
 def promote(*operands, dtype: np.dtype | None = None) -> list[Tensor]:
