@@ -31,8 +31,25 @@ def _as(x, dtype: np.dtype) -> Tensor:
 
 def promote(*operands, dtype: np.dtype | None = None) -> list[Tensor]:
     """The operands as Tensors of their common dtype (torch.result_type), or of `dtype`."""
-    dtype = result_type(*operands) if dtype is None else dtype
+    if dtype is None:
+        dtype = _one_float_dtype(operands)
+        if dtype is None:
+            dtype = result_type(*operands)
     return [_as(x, dtype) for x in operands]
+
+
+def _one_float_dtype(operands) -> np.dtype | None:
+    """The hot path of result_type: tensors of one float dtype with Python numbers keep it."""
+    dtype = None
+    for x in operands:
+        if isinstance(x, Tensor):
+            d = x._data.dtype
+            if d.kind != "f" or (dtype is not None and d != dtype):
+                return None
+            dtype = d
+        elif type(x) is not float and type(x) is not int:
+            return None
+    return dtype
 
 
 def _shape_of(x) -> tuple:
@@ -57,9 +74,11 @@ def check_broadcast(fn: str, *operands) -> tuple:
 
 def _binary(op, fn: str, x, y, dtype=None) -> Tensor:
     x, y = promote(x, y, dtype=dtype)
-    if x._data.shape != y._data.shape:
+    try:
+        return op(x, y)
+    except ValueError:                               # numpy's broadcasting error: say it ours
         check_broadcast(fn, x, y)
-    return op(x, y)
+        raise
 
 
 def add(input, other, *, alpha=1) -> Tensor:
@@ -299,28 +318,20 @@ def compare(fn: str, op, input, other) -> Tensor:
     return Tensor(op(x._data, y._data))
 
 
-def eq(input, other) -> Tensor:
-    return compare("eq", np.equal, input, other)
+def _comparison(fn: str, op, symbol: str):
+    def comparison(input, other) -> Tensor:
+        return compare(fn, op, input, other)
+    comparison.__name__ = comparison.__qualname__ = fn
+    comparison.__doc__ = f"z = input {symbol} other, a boolean tensor (broadcast, promoted)"
+    return comparison
 
 
-def ne(input, other) -> Tensor:
-    return compare("ne", np.not_equal, input, other)
-
-
-def lt(input, other) -> Tensor:
-    return compare("lt", np.less, input, other)
-
-
-def le(input, other) -> Tensor:
-    return compare("le", np.less_equal, input, other)
-
-
-def gt(input, other) -> Tensor:
-    return compare("gt", np.greater, input, other)
-
-
-def ge(input, other) -> Tensor:
-    return compare("ge", np.greater_equal, input, other)
+eq = _comparison("eq", np.equal, "==")
+ne = _comparison("ne", np.not_equal, "!=")
+lt = _comparison("lt", np.less, "<")
+le = _comparison("le", np.less_equal, "<=")
+gt = _comparison("gt", np.greater, ">")
+ge = _comparison("ge", np.greater_equal, ">=")
 
 
 def logical(fn: str, op, *operands) -> Tensor:

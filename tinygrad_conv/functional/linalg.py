@@ -61,23 +61,26 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return y if b is None else y + b
 
 
+def _of_ndim(fn: str, ndim: int, what: str, *named) -> list[Tensor]:
+    """The named operands as Tensors, each of `ndim` dimensions (`what` says which)."""
+    tensors = [tensor_arg(t, name) for name, t in named]
+    for (name, _), t in zip(named, tensors):
+        if t.ndim != ndim:
+            raise ValueError(f"{fn}: {name} must be {what}, got shape {tuple(t.shape)}")
+    return tensors
+
+
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """z = x y for matrices only.   x: (M, J), y: (J, K) -> (M, K)"""
-    x, y = tensor_arg(input, "input"), tensor_arg(mat2, "mat2")
-    for name, t in (("self", x), ("mat2", y)):
-        if t.ndim != 2:
-            raise ValueError(f"mm: {name} must be a matrix, got shape {tuple(t.shape)}; use "
-                             f"matmul for vectors and batches")
+    x, y = _of_ndim("mm", 2, "a matrix (use matmul for vectors and batches)",
+                    ("self", input), ("mat2", mat2))
     return matmul(x, y)
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """z[b] = x[b] y[b], batches of matrices of equal batch size.   (B, M, J), (B, J, K) -> (B, M, K)"""
-    x, y = tensor_arg(input, "input"), tensor_arg(mat2, "mat2")
-    for name, t in (("batch1", x), ("batch2", y)):
-        if t.ndim != 3:
-            raise ValueError(f"bmm: {name} must be a 3D tensor (batch, rows, columns), got shape "
-                             f"{tuple(t.shape)}")
+    x, y = _of_ndim("bmm", 3, "a 3D tensor (batch, rows, columns)", ("batch1", input),
+                    ("batch2", mat2))
     if x.shape[0] != y.shape[0] or x.shape[2] != y.shape[1]:
         raise ValueError(f"bmm: expected size for first two dimensions of batch2 tensor to be: "
                          f"[{x.shape[0]}, {x.shape[2]}] but got: [{y.shape[0]}, {y.shape[1]}] "
@@ -87,10 +90,8 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
     """z = sum_i x_i y_i for two 1-D tensors of the same size and dtype."""
-    x, y = tensor_arg(input, "input"), tensor_arg(tensor, "tensor")
-    if x.ndim != 1 or y.ndim != 1:
-        raise ValueError(f"dot: 1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors; "
-                         f"use matmul (or @) for matrices")
+    x, y = _of_ndim("dot", 1, "1D (use matmul, or @, for matrices)", ("input", input),
+                    ("tensor", tensor))
     if x.shape != y.shape:
         raise ValueError(f"dot: inconsistent tensor size: {x.shape[0]} and {y.shape[0]} elements")
     same_numeric_dtype("dot", ("input", x), ("tensor", y))

@@ -110,6 +110,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = [tensor_arg(t, "tensors[i]") for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise ValueError(f"cat: zero-dimensional tensor (at position {i}) cannot be "
+                             f"concatenated; use stack to join 0-d tensors")
     axis = axis_arg(dim, tensors[0].ndim)
     for i, t in enumerate(tensors):
         if t.ndim != tensors[0].ndim or any(a != b for k, (a, b) in enumerate(zip(t.shape, tensors[0].shape)) if k != axis):
