@@ -9,7 +9,8 @@ decides what autograd makes of it, as PyTorch does:
   that saved t refuses to backward through the stale values.
 - Otherwise the write is recorded: t takes over the node of the out-of-place result, whose
   parent is a stand-in holding t's old values and old node. Later uses of t see the new values
-  and the gradient flows through the op into the old t.
+  and the gradient flows through the op into the old t. Ops of the new value's own graph that
+  read t (`x += x * 2`) are pointed at the stand-in too: they saw the old values.
 - A view (y = x[i], x.view(...), x.t(), ...) that is written while recording writes into its
   base: x becomes x with the viewed part replaced (the setitem primitive: PyTorch's
   CopySlices), and the view is taken again from the new x. So `x[0].mul_(2)` and `Y[i][j] = v`
@@ -39,7 +40,7 @@ VIEWS: dict[int, tuple] = {}
 
 def note_view(y: Tensor, x: Tensor, how: tuple) -> Tensor:
     """Remember that y's values are a view into x's memory; how = (kind, parameter) with kind
-    'getitem' (an index), 'reshape', 'permute' (dims), 'flip' (dims) or 'detach'. Returns y."""
+    'getitem' (an index), 'reshape' (y's shape), 'permute' (dims) or 'flip' (dims). Returns y."""
     a = y._data
     if a is not x._data and a.base is not None and np.may_share_memory(a, x._data):
         key = id(a)
@@ -86,9 +87,9 @@ def _written_back(base: Tensor, value: Tensor, how: tuple) -> Tensor:
 
 
 def _graph_bases(t: Tensor):
-    """The tensors t is a view of, nearest first ('detach' views share memory, not the graph)."""
+    """(base, how) for each tensor t is a view of, nearest first."""
     seen = view_base(t)
-    while seen is not None and seen[1][0] != "detach":
+    while seen is not None:
         yield seen
         seen = view_base(seen[0])
 
@@ -112,10 +113,9 @@ def _check_leaf(t: Tensor, fn: str) -> None:
 def _stand_in(t: Tensor) -> Tensor:
     """A tensor holding t's present values (copied if t's memory is about to be overwritten)
     and its node: the parent of a recorded write."""
-    old = Tensor.__new__(Tensor)
-    old._data = t._data.copy() if t._data.flags.writeable else t._data
-    old.grad, old.requires_grad, old.node, old._version, old.name = \
-        None, t.requires_grad, t.node, t._version, t.name
+    old = Tensor(t._data.copy() if t._data.flags.writeable else t._data)
+    old.requires_grad, old.node, old._version, old.name = \
+        t.requires_grad, t.node, t._version, t.name
     return old
 
 
@@ -148,10 +148,8 @@ def _write(t: Tensor, values: np.ndarray, fn: str) -> None:
 def _bump(t: Tensor) -> None:
     """Count a write in t's version and in its bases' (views share their base's counter)."""
     t._version += 1
-    seen = view_base(t)
-    while seen is not None:
-        seen[0]._version += 1
-        seen = view_base(seen[0])
+    for base, _ in _graph_bases(t):
+        base._version += 1
 
 
 def _checked(t: Tensor, value: Tensor, fn: str) -> Tensor:

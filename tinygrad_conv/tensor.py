@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from . import factories, functional, inplace, interop, ops
+from . import factories, functional, interop, ops
 from .autograd.engine import Tensor
 from .device import CPU, device_arg, is_device_like
 from .dtypes import default_float

@@ -62,14 +62,17 @@ def check_broadcast(fn: str, *operands) -> tuple:
     try:
         return np.broadcast_shapes(*shapes)
     except ValueError:
-        a, b = shapes[0], shapes[1]
-        for i in range(1, min(len(a), len(b)) + 1):
-            if a[-i] != b[-i] and 1 not in (a[-i], b[-i]):
-                break
-        raise ValueError(f"{fn}: shapes {a} and {b} do not broadcast: the size of tensor a "
-                         f"({a[-i]}) must match the size of tensor b ({b[-i]}) at non-singleton "
-                         f"dimension {len(a) - i if len(a) >= len(b) else len(b) - i}; trailing "
-                         f"dimensions must be equal or 1: reshape or unsqueeze one operand") from None
+        pass
+    n = max(len(s) for s in shapes)
+    for i in range(1, n + 1):                        # trailing dimensions first, as numpy
+        sizes = [s[-i] for s in shapes if len(s) >= i and s[-i] != 1]
+        if len(set(sizes)) > 1:
+            a, b = sizes[0], next(v for v in sizes if v != sizes[0])
+            break
+    names = " and ".join(str(s) for s in shapes)
+    raise ValueError(f"{fn}: shapes {names} do not broadcast: the size of tensor a ({a}) must "
+                     f"match the size of tensor b ({b}) at non-singleton dimension {n - i}; "
+                     f"trailing dimensions must be equal or 1: reshape or unsqueeze one operand")
 
 
 def _binary(op, fn: str, x, y, dtype=None) -> Tensor:

@@ -28,7 +28,8 @@ def _counted(x: Tensor, axis) -> int:
     return math.prod(x.shape[a] for a in axes)
 
 
-def _cast_for(x: Tensor, dtype, fn: str) -> Tensor:
+def _cast_for(x: Tensor, dtype) -> Tensor:
+    """x converted to `dtype` first (PyTorch's dtype= argument of reductions), if given."""
     if dtype is None:
         return x
     dtype = np.dtype(dtype)
@@ -37,7 +38,7 @@ def _cast_for(x: Tensor, dtype, fn: str) -> Tensor:
 
 def sum(input, dim=None, keepdim=None, *, dtype=None, axis=None, keepdims=None) -> Tensor:
     """y = sum of x over dim (all entries if None); bool and integers sum to int64."""
-    x = _cast_for(tensor_arg(input, "input"), dtype, "sum")
+    x = _cast_for(tensor_arg(input, "input"), dtype)
     args = reduction_axes(x, dim, keepdim, axis, keepdims, "sum")
     if x.dtype.kind in "biu" and x.dtype != np.int64:
         x = Tensor(x.data.astype(np.int64))
@@ -45,7 +46,7 @@ def sum(input, dim=None, keepdim=None, *, dtype=None, axis=None, keepdims=None) 
 
 
 def _float_only(x: Tensor, fn: str, dtype=None) -> Tensor:
-    x = _cast_for(x, dtype, fn)
+    x = _cast_for(x, dtype)
     if x.dtype.kind != "f":
         raise TypeError(f"{fn}(): could not infer output dtype. Input dtype must be a floating "
                         f"point dtype, got {torch_name(x.dtype)}; convert with .float() (or pass "
@@ -95,7 +96,7 @@ def std(input, dim=None, unbiased=None, keepdim=None, *, correction=None, axis=N
 def prod(input, dim=None, keepdim=None, *, dtype=None, axis=None, keepdims=None) -> Tensor:
     """y = product of x over one dim (all entries if None); bool and integers give int64.
     The gradient prod_{j != i} x_j is exact where entries are zero."""
-    x = _cast_for(tensor_arg(input, "input"), dtype, "prod")
+    x = _cast_for(tensor_arg(input, "input"), dtype)
     args = reduction_axes(x, dim, keepdim, axis, keepdims, fn="prod", single=True)
     if x.dtype.kind in "biu" and x.dtype != np.int64:
         x = Tensor(x.data.astype(np.int64))
