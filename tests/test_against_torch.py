@@ -147,7 +147,8 @@ def test_reductions_and_shapes_match_torch():
     x = np.random.standard_normal((2, 3, 4))
     run_both(lambda x: x.sum(dim=1, keepdim=True) * x.mean(dim=(0, 2), keepdim=True),
              lambda x: x.sum(dim=1, keepdim=True) * x.mean(dim=(0, 2), keepdim=True), x)
-    run_both(lambda x: x.max(dim=2), lambda x: x.amax(dim=2), x)
+    run_both(lambda x: x.amax(dim=2), lambda x: x.amax(dim=2), x)
+    run_both(lambda x: x.max(dim=2).values, lambda x: x.max(dim=2).values, x)
     run_both(lambda x: x.permute(2, 0, 1).reshape(4, 6)[1:, ::2].flip(0),
              lambda x: x.permute(2, 0, 1).reshape(4, 6)[1:, ::2].flip(0), x)
     run_both(lambda x: tc.cat([x, x * 2], dim=1), lambda x: torch.cat([x, x * 2], dim=1), x)

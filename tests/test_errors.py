@@ -32,10 +32,6 @@ def backward_twice():
     y.backward()
 
 
-def zero_a_recorded_tensor():
-    (t(2, requires_grad=True) * 2).zero_()
-
-
 CASES = [
     # --- conv2d -----------------------------------------------------------------------------
     ("conv2d channels-last input", lambda: F.conv2d(t(1, 5, 5, 3), t(4, 3, 3, 3)), ValueError,
@@ -239,8 +235,8 @@ CASES = [
     ("backward twice", backward_twice, RuntimeError, ["second time", "retain_graph=True"]),
     ("backward of a constant", lambda: t(2).sum().backward(), RuntimeError,
      ["does not require grad", "requires_grad=True"]),
-    ("zero_ on a recorded tensor", zero_a_recorded_tensor, RuntimeError,
-     ["not recorded", "no_grad"]),
+    ("in-place op on a leaf that requires grad", lambda: t(2, requires_grad=True).zero_(),
+     RuntimeError, ["leaf Variable that requires grad", "in-place", "no_grad"]),
     ("gradcheck in float32", lambda: tc.gradcheck(lambda x: x * x, t(2, dtype=np.float32, requires_grad=True)),
      ValueError, ["float64", ".double()"]),
 ]

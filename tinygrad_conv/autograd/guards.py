@@ -113,8 +113,8 @@ def check_versions(node) -> None:
     """
     for i, (p, version, saved_sum) in enumerate(zip(node.parents, node.versions, node.checksums)):
         if p._version != version:
-            how = (f"its version went from {version} to {p._version} (zero_(), mark_modified() "
-                   f"or an assignment to .data)")
+            how = (f"its version went from {version} to {p._version} (an in-place op such as "
+                   f"+= or zero_(), mark_modified() or an assignment to .data)")
         elif saved_sum is not None and checksum(p._data) != saved_sum:
             how = "its values were overwritten in place (a write into .data, e.g. an optimizer step)"
         else:

@@ -8,6 +8,7 @@ import numpy as np
 from .. import ops
 from ..autograd import Tensor
 from .contract import class_axis, tensor_arg
+from .elementwise import float_input
 
 
 def relu(input: Tensor) -> Tensor:
@@ -17,12 +18,12 @@ def relu(input: Tensor) -> Tensor:
 
 def tanh(input: Tensor) -> Tensor:
     """y = tanh x"""
-    return ops.tanh(tensor_arg(input, "input"))
+    return ops.tanh(float_input(input))
 
 
 def sigmoid(input: Tensor) -> Tensor:
     """y = 1 / (1 + e^-x)"""
-    return ops.sigmoid(tensor_arg(input, "input"))
+    return ops.sigmoid(float_input(input))
 
 
 def _shift_by_max(x: Tensor, axis: int) -> Tensor:
@@ -34,20 +35,30 @@ def _shift_by_max(x: Tensor, axis: int) -> Tensor:
     return x - Tensor(np.max(x.data, axis=axis, keepdims=True))
 
 
-def softmax(input: Tensor, dim: int | None = None) -> Tensor:
-    """y_i = e^{x_i} / sum_j e^{x_j} along `dim`.   any shape -> same shape, rows sum to 1"""
+def _float_logits(input, dtype, fn: str) -> Tensor:
     x = tensor_arg(input, "input")
+    if dtype is not None:
+        x = x.to(dtype)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{fn}: expected floating-point input, got dtype {x.dtype}; convert "
+                        f"with .float() (or pass dtype=tc.float32)")
+    return x
+
+
+def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    """y_i = e^{x_i} / sum_j e^{x_j} along `dim`.   any shape -> same shape, rows sum to 1"""
+    x = _float_logits(input, dtype, "softmax")
     axis = class_axis(x, dim, "softmax")
     e = ops.exp(_shift_by_max(x, axis))
     return e / ops.sum_(e, axis=axis, keepdims=True)
 
 
-def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
+def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     """y_i = x_i - log sum_j e^{x_j} along `dim`, computed as z_i - log sum_j e^{z_j} with z = x - max x.
 
     any shape -> same shape. Stable for large logits: exp only ever sees z <= 0.
     """
-    x = tensor_arg(input, "input")
+    x = _float_logits(input, dtype, "log_softmax")
     axis = class_axis(x, dim, "log_softmax")
     z = _shift_by_max(x, axis)
     return z - ops.log(ops.sum_(ops.exp(z), axis=axis, keepdims=True))

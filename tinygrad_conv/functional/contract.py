@@ -96,14 +96,26 @@ def axis_arg(axis: int, ndim: int, name: str = "dim") -> int:
     return axis % max(ndim, 1)
 
 
-def reduce_args(x: Tensor, axis, keepdims, dim, keepdim) -> dict:
-    """numpy's axis/keepdims or PyTorch's dim/keepdim, as the primitives' axis=..., keepdims=..."""
-    axis = dim if dim is not None else axis
-    keepdims = keepdim if keepdim is not None else keepdims
-    if axis is not None:
-        axes = tuple(axis_arg(a, x.ndim) for a in (axis if isinstance(axis, (tuple, list)) else (axis,)))
-        axis = axes if isinstance(axis, (tuple, list)) else axes[0]
-    return {"axis": axis, "keepdims": bool(keepdims)}
+def reduction_axes(x: Tensor, dim, keepdim, axis=None, keepdims=None, fn: str = "sum",
+                   single: bool = False) -> dict:
+    """PyTorch's dim/keepdim or numpy's axis/keepdims (PyTorch takes both spellings) as the
+    primitives' axis=..., keepdims=...; dim: None or () (all axes), an int, or a tuple of
+    ints (not with single=True). A 0-d tensor takes dim 0 or -1 and reduces nothing."""
+    if dim is None:
+        dim = axis
+    if keepdim is None:
+        keepdim = bool(keepdims)
+    if dim is None or (isinstance(dim, (tuple, list)) and not dim and not single):
+        return {"axis": None, "keepdims": bool(keepdim)}
+    if isinstance(dim, (tuple, list)):
+        if single:
+            raise TypeError(f"{fn}(): dim must be a single int, got {tuple(dim)}")
+        axes = tuple(axis_arg(d, x.ndim) for d in dim)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"{fn}(): dim {tuple(dim)} names a dimension twice")
+        return {"axis": axes if x.ndim else None, "keepdims": bool(keepdim)}
+    a = axis_arg(dim, x.ndim)
+    return {"axis": a if x.ndim else None, "keepdims": bool(keepdim)}
 
 
 def dims_arg(x: Tensor, dims) -> tuple:

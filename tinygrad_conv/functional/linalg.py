@@ -59,3 +59,40 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                              f"output feature")
     y = matmul(x, transpose(w, 0, 1) if w.ndim == 2 else w)
     return y if b is None else y + b
+
+
+def _of_ndim(fn: str, ndim: int, what: str, *named) -> list[Tensor]:
+    """The named operands as Tensors, each of `ndim` dimensions (`what` says which)."""
+    tensors = [tensor_arg(t, name) for name, t in named]
+    for (name, _), t in zip(named, tensors):
+        if t.ndim != ndim:
+            raise ValueError(f"{fn}: {name} must be {what}, got shape {tuple(t.shape)}")
+    return tensors
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """z = x y for matrices only.   x: (M, J), y: (J, K) -> (M, K)"""
+    x, y = _of_ndim("mm", 2, "a matrix (use matmul for vectors and batches)",
+                    ("self", input), ("mat2", mat2))
+    return matmul(x, y)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """z[b] = x[b] y[b], batches of matrices of equal batch size.   (B, M, J), (B, J, K) -> (B, M, K)"""
+    x, y = _of_ndim("bmm", 3, "a 3D tensor (batch, rows, columns)", ("batch1", input),
+                    ("batch2", mat2))
+    if x.shape[0] != y.shape[0] or x.shape[2] != y.shape[1]:
+        raise ValueError(f"bmm: expected size for first two dimensions of batch2 tensor to be: "
+                         f"[{x.shape[0]}, {x.shape[2]}] but got: [{y.shape[0]}, {y.shape[1]}] "
+                         f"(shapes {tuple(x.shape)} and {tuple(y.shape)})")
+    return matmul(x, y)
+
+
+def dot(input: Tensor, tensor: Tensor) -> Tensor:
+    """z = sum_i x_i y_i for two 1-D tensors of the same size and dtype."""
+    x, y = _of_ndim("dot", 1, "1D (use matmul, or @, for matrices)", ("input", input),
+                    ("tensor", tensor))
+    if x.shape != y.shape:
+        raise ValueError(f"dot: inconsistent tensor size: {x.shape[0]} and {y.shape[0]} elements")
+    same_numeric_dtype("dot", ("input", x), ("tensor", y))
+    return matmul(x, y)

@@ -11,6 +11,7 @@ import numpy as np
 from .. import ops
 from ..autograd import Tensor
 from .contract import axis_arg, dims_arg, shape_arg, tensor_arg
+from .elementwise import promote
 
 
 def reshape(x: Tensor, *shape) -> Tensor:
@@ -84,12 +85,24 @@ def squeeze(x: Tensor, dim=None) -> Tensor:
     return x if shape == x.shape else ops.reshape(x, shape=shape)
 
 
+def index_arg(index):
+    """An index as numpy takes it: index tensors become arrays (a 0-d integer one an int),
+    lists become arrays."""
+    items = index if isinstance(index, tuple) else (index,)
+    items = tuple(_index_item(i) for i in items)
+    return items if isinstance(index, tuple) else items[0]
+
+
+def _index_item(i):
+    if isinstance(i, Tensor):
+        a = i.data
+        return int(a) if a.ndim == 0 and a.dtype.kind in "iu" else a
+    return np.asarray(i) if isinstance(i, list) else i
+
+
 def getitem(x: Tensor, index) -> Tensor:
     """y = x[index] (basic slicing, integer and boolean arrays, as numpy)."""
-    items = index if isinstance(index, tuple) else (index,)
-    items = tuple(np.asarray(i.data) if isinstance(i, Tensor) else
-                  np.asarray(i) if isinstance(i, list) else i for i in items)
-    return ops.getitem(x, index=items if isinstance(index, tuple) else items[0])
+    return ops.getitem(x, index=index_arg(index))
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -97,12 +110,16 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = [tensor_arg(t, "tensors[i]") for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise ValueError(f"cat: zero-dimensional tensor (at position {i}) cannot be "
+                             f"concatenated; use stack to join 0-d tensors")
     axis = axis_arg(dim, tensors[0].ndim)
     for i, t in enumerate(tensors):
         if t.ndim != tensors[0].ndim or any(a != b for k, (a, b) in enumerate(zip(t.shape, tensors[0].shape)) if k != axis):
             raise ValueError(f"cat: tensors[{i}] has shape {tuple(t.shape)}, which does not match "
                              f"{tuple(tensors[0].shape)} except along dim {axis}")
-    return ops.cat(*tensors, axis=axis)
+    return ops.cat(*promote(*tensors), axis=axis)
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:

@@ -78,8 +78,52 @@ def power(x, *, exponent):
 
 @power.defvjp
 def power_vjp(dy, x, *, exponent):
-    # d(x^p)/dx = p x^(p-1)
+    # d(x^p)/dx = p x^(p-1); for p = 0 the constant 1 has slope 0 everywhere, even at x = 0
+    # where 0 * x^(-1) would be 0 * inf = nan (PyTorch's choice too)
+    if exponent == 0:
+        return dy * 0
     return dy * exponent * power(x, exponent=exponent - 1)
+
+
+@primitive
+def pow(x, y):
+    """z = x ** y elementwise (broadcast); integer data with a negative exponent gives 0 unless
+    |x| = 1, as PyTorch's integer power."""
+    if x.dtype.kind in "iu" and (y < 0).any():
+        z = np.power(x, np.abs(y))
+        return np.where((y < 0) & (np.abs(x) != 1), np.zeros((), x.dtype), z)
+    return np.power(x, y)
+
+
+@pow.defvjp
+def pow_vjp(dy, x, y):
+    # dz/dx = y x^(y-1), taken as 0 where y = 0 (z = 1 is flat there, even at x = 0);
+    # dz/dy = x^y ln x, taken as 0 where x = 0 and y >= 0 (z = 0^y is 0 or 1 there: flat)
+    zero = Tensor(np.zeros((), dtype=dy.dtype))
+    dx = dyy = None
+    if x.requires_grad:
+        dx = sum_to(where(Tensor(y.data == 0), zero, dy * y * pow(x, y - 1)), x.shape)
+    if y.requires_grad:
+        with np.errstate(invalid="ignore", divide="ignore"):   # ln x of x <= 0: nan, as PyTorch
+            slope = pow(x, y) * log(x)
+        flat = Tensor((x.data == 0) & (y.data >= 0))
+        dyy = sum_to(dy * where(flat, zero, slope), y.shape)
+    return dx, dyy
+
+
+@primitive
+def where(condition, x, y):
+    """z = x where condition else y (all three broadcast together); condition is boolean."""
+    return np.where(condition, x, y)
+
+
+@where.defvjp
+def where_vjp(dy, condition, x, y):
+    # each output entry came from x or from y: its gradient goes there, the other gets 0
+    zero = Tensor(np.zeros((), dtype=dy.dtype))
+    return (None,
+            sum_to(where(condition, dy, zero), x.shape) if x.requires_grad else None,
+            sum_to(where(condition, zero, dy), y.shape) if y.requires_grad else None)
 
 
 @primitive
@@ -103,6 +147,29 @@ def log(x):
 @log.defvjp
 def log_vjp(dy, x):
     return dy / x
+
+
+@primitive
+def sin(x):
+    """y = sin x"""
+    return np.sin(x)
+
+
+@sin.defvjp
+def sin_vjp(dy, x):
+    return dy * cos(x)
+
+
+@primitive
+def cos(x):
+    """y = cos x"""
+    return np.cos(x)
+
+
+@cos.defvjp
+def cos_vjp(dy, x):
+    # d cos(x)/dx = -sin x
+    return neg(dy * sin(x))
 
 
 @primitive

@@ -1,8 +1,9 @@
-"""Reductions: sum and max over axes."""
+"""Reductions: sum, max and prod over axes (and prod_others, the gradient of prod)."""
 import numpy as np
 
 from ..autograd import Tensor, primitive
-from .shape import expand, reshape
+from .elementwise import where
+from .shape import expand, permute, reshape
 
 
 def _kept_shape(shape, axis):
@@ -27,7 +28,10 @@ def sum_vjp(dy, x, *, axis=None, keepdims=False):
 def max_(x, *, axis=None, keepdims=False):
     """y = max of x over `axis`; ties share the gradient equally (as torch.amax)."""
     y = np.max(x, axis=axis, keepdims=True)
-    winners = (x == y).astype(x.dtype)
+    winners = x == y
+    if y.dtype.kind == "f":
+        winners |= np.isnan(x) & np.isnan(y)     # a nan maximum came from the nan entries
+    winners = winners.astype(x.dtype)
     share = winners / winners.sum(axis=axis, keepdims=True)
     return (y if keepdims else y.reshape(np.max(x, axis=axis).shape)), share
 
@@ -37,3 +41,56 @@ def max_vjp(dy, x, *, axis=None, keepdims=False, saved):
     # only the maxima move the output: dx = dy at the argmax (split among ties), 0 elsewhere
     spread = expand(reshape(dy, shape=_kept_shape(x.shape, axis)), shape=x.shape)
     return spread * Tensor(saved)
+
+
+@primitive
+def prod(x, *, axis=None, keepdims=False):
+    """y = product of x over `axis` (an int, or None for all entries)."""
+    return np.prod(x, axis=axis, keepdims=keepdims)
+
+
+@prod.defvjp
+def prod_vjp(dy, x, *, axis=None, keepdims=False):
+    # dy/dx_i = prod_{j != i} x_j: exact even where some x_j = 0 (no division by x_i)
+    spread = expand(reshape(dy, shape=_kept_shape(x.shape, axis)), shape=x.shape)
+    return spread * prod_others(x, axis=axis)
+
+
+def _exclusive_cumprod(x, axis):
+    """c_i = x_0 x_1 ... x_{i-1} along `axis` (c_0 = 1)."""
+    c = np.cumprod(x, axis=axis)
+    ones = np.ones_like(np.take(x, [0], axis=axis))
+    return np.concatenate([ones, np.delete(c, -1, axis=axis)], axis=axis) if x.shape[axis] else c
+
+
+@primitive
+def prod_others(x, *, axis=None):
+    """y_i = prod_{j != i} x_j along `axis` (None: over all entries), without dividing by x_i.
+
+    x: any shape -> same shape. The product of the entries before i times those after i.
+    """
+    if axis is None:
+        return prod_others.forward(x.reshape(-1), axis=0).reshape(x.shape)
+    before = _exclusive_cumprod(x, axis)
+    after = np.flip(_exclusive_cumprod(np.flip(x, axis), axis), axis)
+    return before * after
+
+
+@prod_others.defvjp
+def prod_others_vjp(dy, x, *, axis=None):
+    # dy_i/dx_k = prod_{j not in {i, k}} x_j for k != i (0 for k = i), so
+    # dx_k = sum_{i != k} dy_i prod_{j not in {i, k}} x_j: row i of M = x with x_i set to 1,
+    # its prod_others at k, masked off the diagonal.   [.., n] -> [.., n, n] -> [.., n]
+    if axis is None:
+        flat = reshape(x, shape=(x.data.size,))
+        return reshape(prod_others_vjp(reshape(dy, shape=flat.shape), flat, axis=0), shape=x.shape)
+    last = tuple(a for a in range(x.ndim) if a != axis) + (axis,)
+    back = tuple(np.argsort(last).tolist())
+    xt, gt = permute(x, dims=last), permute(dy, dims=last)
+    n = x.shape[axis]
+    eye = Tensor(np.eye(n, dtype=bool))
+    rows = expand(reshape(xt, shape=xt.shape[:-1] + (1, n)), shape=xt.shape[:-1] + (n, n))
+    q = prod_others(where(eye, Tensor(np.ones((), x.dtype)), rows), axis=x.ndim)
+    off_diagonal = Tensor(1 - np.eye(n, dtype=x.dtype))
+    weighted = reshape(gt, shape=gt.shape + (1,)) * q * off_diagonal
+    return permute(sum_(weighted, axis=x.ndim - 1), dims=back)

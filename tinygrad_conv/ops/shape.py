@@ -55,8 +55,14 @@ def sum_to(x: Tensor, shape: tuple) -> Tensor:
 
 @primitive
 def getitem(x, *, index):
-    """y = x[index]: basic slicing and integer-array indexing, as numpy."""
-    return x[index]
+    """y = x[index]: basic slicing and integer-array indexing, as numpy. Basic indexing gives a
+    view of x, also when it picks a single entry (numpy would copy it out as a scalar)."""
+    y = x[index]
+    if not isinstance(y, np.ndarray):
+        items = index if isinstance(index, tuple) else (index,)
+        if not any(i is Ellipsis for i in items):
+            y = x[items + (Ellipsis,)]               # the same entry, as a 0-d view
+    return y
 
 
 @getitem.defvjp
@@ -137,3 +143,25 @@ def dilate2d(x, *, stride):
 def dilate2d_vjp(dy, x, *, stride):
     # the inserted zeros are constants; only every stride-th entry came from x
     return getitem(dy, index=(Ellipsis, slice(None, None, stride[0]), slice(None, None, stride[1])))
+
+
+@primitive
+def setitem(x, value, *, index):
+    """y = x with y[index] = value (value broadcast to the shape of x[index]): the out-of-place
+    form of `x[index] = value`.   x: any shape, value: broadcastable to x[index] -> x's shape
+
+    With repeated integer indices the last write wins (PyTorch leaves it undefined); each
+    repeat still sends its gradient back to the value.
+    """
+    y = x.copy()
+    y[index] = value
+    return y
+
+
+@setitem.defvjp
+def setitem_vjp(dy, x, value, *, index):
+    # the overwritten entries of x no longer reach y: they get 0; the value gets what reached
+    # the entries it filled, summed back over its broadcast
+    dx = setitem(dy, Tensor(np.zeros((), dy.dtype)), index=index) if x.requires_grad else None
+    dv = sum_to(getitem(dy, index=index), value.shape) if value.requires_grad else None
+    return dx, dv

@@ -1,0 +1,464 @@
+"""Public PyTorch snippets, as students paste them, run under torch and under tinygrad_conv.
+
+Each snippet's text appears once below and runs twice, with the name `torch` bound to PyTorch
+and then to tinygrad_conv. Everything it prints, and the values named after it, must agree.
+Random draws (torch.rand, torch.randn) come from one shared numpy stream in both runs, so the
+two runs start from the same numbers; nn layers get the same weights between cells.
+
+Sources: the 60-minute blitz "A Gentle Introduction to torch.autograd"; "Learning PyTorch with
+Examples" (the polynomial fit with tensors and with autograd); d2l's "Convolutions for Images"
+(corr2d, learning a kernel) and "Pooling" (pool2d); micrograd's test/test_engine.py (the torch
+halves of test_sanity_check and test_more_ops); "Learn the Basics: Automatic Differentiation
+with torch.autograd". Lines that need features outside this module's scope are commented out
+and marked `# skipped:`.
+"""
+import math
+import re
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch
+
+import tinygrad_conv as tc  # noqa: E402
+
+
+class Library:
+    """What a snippet sees as `torch`: the module itself, except that rand/randn draw from a
+    numpy stream shared by both runs."""
+
+    def __init__(self, module, seed: int = 0):
+        self._module, self._rng = module, np.random.default_rng(seed)
+
+    def __getattr__(self, name):
+        return getattr(self._module, name)
+
+    def _draw(self, values, dtype, requires_grad):
+        dtype = self._module.float32 if dtype is None else dtype
+        return self._module.tensor(values, dtype=dtype, requires_grad=requires_grad)
+
+    def _shape(self, size):
+        return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+
+    def randn(self, *size, dtype=None, requires_grad=False, device=None):
+        return self._draw(self._rng.standard_normal(self._shape(size)), dtype, requires_grad)
+
+    def rand(self, *size, dtype=None, requires_grad=False, device=None):
+        return self._draw(self._rng.random(self._shape(size)), dtype, requires_grad)
+
+
+NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|\b(?:True|False|nan|inf)\b")
+
+
+def _numbers(value) -> list:
+    """The numbers in a printed value: tensors and arrays entry by entry, text by regex."""
+    if isinstance(value, (torch.Tensor, tc.Tensor)):
+        value = value.detach().numpy() if isinstance(value, torch.Tensor) else value.data
+    if isinstance(value, np.ndarray):
+        return [float(v) for v in value.ravel()]
+    if isinstance(value, (bool, int, float, np.number)):
+        return [float(value)]
+    found = NUMBER.findall(str(value))
+    return [1.0 if s == "True" else 0.0 if s == "False" else float(s) for s in found]
+
+
+def run(cells, library, between=None, names=()):
+    """Run the cells with `torch` bound to `library`; returns (printed numbers, named values)."""
+    printed = []
+    env = {"torch": Library(library), "math": math, "np": np,
+           "print": lambda *args, **kw: printed.append([n for a in args for n in _numbers(a)])}
+    for i, cell in enumerate(cells):
+        exec(cell, env)
+        if between is not None:
+            between(i, env, library)
+    return printed, [_numbers(eval(name, env)) for name in names]
+
+
+def assert_same(cells, between=None, names=(), rtol=1e-4, atol=1e-4):
+    printed_torch, named_torch = run(cells, torch, between, names)
+    printed_ours, named_ours = run(cells, tc, between, names)
+    assert len(printed_ours) == len(printed_torch)
+    for line, (ours, theirs) in enumerate(zip(printed_ours + named_ours,
+                                              printed_torch + named_torch)):
+        assert len(ours) == len(theirs), (line, ours, theirs)
+        np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol, err_msg=f"line {line}")
+    return printed_ours, named_ours
+
+
+# --- the 60-minute blitz: A Gentle Introduction to torch.autograd -------------------------------
+
+BLITZ_AUTOGRAD = '''
+a = torch.tensor([2., 3.], requires_grad=True)
+b = torch.tensor([6., 4.], requires_grad=True)
+
+Q = 3*a**3 - b**2
+
+external_grad = torch.tensor([1., 1.])
+Q.backward(gradient=external_grad)
+
+# check if collected gradients are correct
+print(9*a**2 == a.grad)
+print(-2*b == b.grad)
+
+x = torch.rand(5, 5)
+y = torch.rand(5, 5)
+z = torch.rand((5, 5), requires_grad=True)
+
+a = x + y
+print(f"Does `a` require gradients?: {a.requires_grad}")
+b = x + z
+print(f"Does `b` require gradients?: {b.requires_grad}")
+'''
+
+
+def test_blitz_autograd_tutorial():
+    printed, named = assert_same([BLITZ_AUTOGRAD], names=["Q", "external_grad"])
+    assert printed[:2] == [[1.0, 1.0], [1.0, 1.0]]
+    assert printed[2:] == [[0.0], [1.0]]
+
+
+# --- Learning PyTorch with Examples: the polynomial fit ----------------------------------------
+
+POLYNOMIAL_TENSORS = '''
+dtype = torch.float
+device = torch.device("cpu")
+# device = torch.device("cuda:0") # Uncomment this to run on GPU
+
+# Create random input and output data
+x = torch.linspace(-math.pi, math.pi, 2000, device=device, dtype=dtype)
+y = torch.sin(x)
+
+# Randomly initialize weights
+a = torch.randn((), device=device, dtype=dtype)
+b = torch.randn((), device=device, dtype=dtype)
+c = torch.randn((), device=device, dtype=dtype)
+d = torch.randn((), device=device, dtype=dtype)
+
+learning_rate = 1e-6
+for t in range(2000):
+    # Forward pass: compute predicted y
+    y_pred = a + b * x + c * x ** 2 + d * x ** 3
+
+    # Compute and print loss
+    loss = (y_pred - y).pow(2).sum().item()
+    if t % 100 == 99:
+        print(t, loss)
+
+    # Backprop to compute gradients of a, b, c, d with respect to loss
+    grad_y_pred = 2.0 * (y_pred - y)
+    grad_a = grad_y_pred.sum()
+    grad_b = (grad_y_pred * x).sum()
+    grad_c = (grad_y_pred * x ** 2).sum()
+    grad_d = (grad_y_pred * x ** 3).sum()
+
+    # Update weights using gradient descent
+    a -= learning_rate * grad_a
+    b -= learning_rate * grad_b
+    c -= learning_rate * grad_c
+    d -= learning_rate * grad_d
+
+print(f'Result: y = {a.item()} + {b.item()} x + {c.item()} x^2 + {d.item()} x^3')
+'''
+
+POLYNOMIAL_AUTOGRAD = '''
+dtype = torch.float
+device = torch.device("cpu")
+# device = torch.device("cuda:0")  # Uncomment this to run on GPU
+
+# Create Tensors to hold input and outputs.
+# By default, requires_grad=False, which indicates that we do not need to
+# compute gradients with respect to these Tensors during the backward pass.
+x = torch.linspace(-math.pi, math.pi, 2000, device=device, dtype=dtype)
+y = torch.sin(x)
+
+# Create random Tensors for weights. For a third order polynomial, we need
+# 4 weights: y = a + b x + c x^2 + d x^3
+# Setting requires_grad=True indicates that we want to compute gradients with
+# respect to these Tensors during the backward pass.
+a = torch.randn((), device=device, dtype=dtype, requires_grad=True)
+b = torch.randn((), device=device, dtype=dtype, requires_grad=True)
+c = torch.randn((), device=device, dtype=dtype, requires_grad=True)
+d = torch.randn((), device=device, dtype=dtype, requires_grad=True)
+
+learning_rate = 1e-6
+for t in range(2000):
+    # Forward pass: compute predicted y using operations on Tensors.
+    y_pred = a + b * x + c * x ** 2 + d * x ** 3
+
+    # Compute and print loss using operations on Tensors.
+    # Now loss is a Tensor of shape (1,)
+    # loss.item() gets the scalar value held in the loss.
+    loss = (y_pred - y).pow(2).sum()
+    if t % 100 == 99:
+        print(t, loss.item())
+
+    # Use autograd to compute the backward pass. This call will compute the
+    # gradient of loss with respect to all Tensors with requires_grad=True.
+    # After this call a.grad, b.grad. c.grad and d.grad will be Tensors holding
+    # the gradient of the loss with respect to a, b, c, d respectively.
+    loss.backward()
+
+    # Manually update weights using gradient descent. Wrap in torch.no_grad()
+    # because weights have requires_grad=True, but we don't need to track this
+    # in autograd.
+    with torch.no_grad():
+        a -= learning_rate * a.grad
+        b -= learning_rate * b.grad
+        c -= learning_rate * c.grad
+        d -= learning_rate * d.grad
+
+        # Manually zero the gradients after updating weights
+        a.grad = None
+        b.grad = None
+        c.grad = None
+        d.grad = None
+
+print(f'Result: y = {a.item()} + {b.item()} x + {c.item()} x^2 + {d.item()} x^3')
+'''
+
+
+@pytest.mark.parametrize("snippet", [POLYNOMIAL_TENSORS, POLYNOMIAL_AUTOGRAD],
+                         ids=["tensors", "autograd"])
+def test_learning_pytorch_with_examples_polynomial_fit(snippet):
+    printed, named = assert_same([snippet], names=["a", "b", "c", "d"], rtol=1e-3)
+    assert len(printed) == 21 and printed[-1][0] < printed[0][1]    # the loss went down
+    assert named[1][0] > 0.5                                        # b ~ 0.85, sin's slope
+
+
+def test_the_manual_sgd_loop_trains_in_place():
+    """The silent failure this guards against: `a -= ...` rebinding `a` to a new tensor."""
+    env = {"torch": Library(tc), "math": math, "print": lambda *a: None}
+    exec(POLYNOMIAL_AUTOGRAD.replace("2000)", "3)"), env)
+    a = env["a"]
+    assert a.is_leaf and a.requires_grad and a.grad is None
+
+
+# --- d2l: Convolutions for Images, Pooling -----------------------------------------------------
+
+D2L_CORR2D = '''
+def corr2d(X, K):  #@save
+    """Compute 2D cross-correlation."""
+    h, w = K.shape
+    Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
+    return Y
+
+X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
+K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])
+print(corr2d(X, K))
+
+class Conv2D(nn.Module):
+    def __init__(self, kernel_size):
+        super().__init__()
+        self.weight = nn.Parameter(torch.rand(kernel_size))
+        self.bias = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        return corr2d(x, self.weight) + self.bias
+
+X = torch.ones((6, 8))
+X[:, 2:6] = 0
+print(X)
+
+K = torch.tensor([[1.0, -1.0]])
+Y = corr2d(X, K)
+print(Y)
+print(corr2d(X.t(), K))
+'''
+
+D2L_LEARN_KERNEL = '''
+# Construct a two-dimensional convolutional layer with 1 output channel and a
+# kernel of shape (1, 2). For the sake of simplicity, we ignore the bias here
+conv2d = nn.Conv2d(1, 1, kernel_size=(1, 2), bias=False)
+''', '''
+# The two-dimensional convolutional layer uses four-dimensional input and
+# output in the format of (example, channel, height, width), where the batch
+# size (number of examples in the batch) and the number of channels are both 1
+X = X.reshape((1, 1, 6, 8))
+Y = Y.reshape((1, 1, 6, 7))
+lr = 3e-2  # Learning rate
+
+for i in range(10):
+    Y_hat = conv2d(X)
+    l = (Y_hat - Y) ** 2
+    conv2d.zero_grad()
+    l.sum().backward()
+    # Update the kernel
+    conv2d.weight.data[:] -= lr * conv2d.weight.grad
+    if (i + 1) % 2 == 0:
+        print(f'epoch {i + 1}, loss {l.sum():.3f}')
+
+print(conv2d.weight.data.reshape((1, 2)))
+'''
+
+D2L_POOL2D = '''
+def pool2d(X, pool_size, mode='max'):
+    p_h, p_w = pool_size
+    Y = torch.zeros((X.shape[0] - p_h + 1, X.shape[1] - p_w + 1))
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            if mode == 'max':
+                Y[i, j] = X[i: i + p_h, j: j + p_w].max()
+            elif mode == 'avg':
+                Y[i, j] = X[i: i + p_h, j: j + p_w].mean()
+    return Y
+
+X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
+print(pool2d(X, (2, 2)))
+print(pool2d(X, (2, 2), 'avg'))
+'''
+
+
+def _nn_prelude(cells):
+    return ["nn = torch.nn\n"] + list(cells)
+
+
+def test_d2l_corr2d_and_the_edge_detector():
+    printed, _ = assert_same(_nn_prelude([D2L_CORR2D]))
+    assert printed[0] == [19.0, 25.0, 37.0, 43.0]
+
+
+def _same_kernel(i, env, library):
+    """Between the cells: give both layers the same weight (their initialisations differ)."""
+    if "conv2d" in env and i == 2:
+        w = np.array([[[[0.3, -0.2]]]], dtype=np.float32)
+        env["conv2d"].weight.data = library.tensor(w) if library is torch else w
+
+
+def test_d2l_learning_a_kernel_with_weight_data_slice_update():
+    printed, _ = assert_same(_nn_prelude([D2L_CORR2D, *D2L_LEARN_KERNEL]), between=_same_kernel)
+    losses = [line[1] for line in printed[4:9]]                    # epochs 2, 4, ..., 10
+    assert len(losses) == 5 and losses == sorted(losses, reverse=True)   # it learns
+    np.testing.assert_allclose(printed[-1], [1.0, -1.0], atol=0.15)
+
+
+def test_d2l_pool2d():
+    printed, _ = assert_same([D2L_POOL2D])
+    assert printed == [[4.0, 5.0, 7.0, 8.0], [2.0, 3.0, 5.0, 6.0]]
+
+
+GRADIENTS_THROUGH_THE_LOOPS = '''
+X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]], requires_grad=True)
+layer = Conv2D((2, 2))
+out = corr2d(X, layer.weight) + layer.bias
+(out * torch.tensor([[1.0, -2.0], [3.0, 0.5]])).sum().backward()
+P = torch.tensor([[1.0, 5.0, 2.0], [3.0, 0.0, 4.0], [6.0, 7.0, 2.0]], requires_grad=True)
+(pool2d(P, (2, 2)) * torch.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+(pool2d(P, (2, 2), 'avg') * torch.tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+'''
+
+
+def test_d2l_loops_give_torchs_gradients():
+    """Y[i, j] = ... with values that require grad: Y joins the graph (torch's CopySlices)."""
+    assert_same(_nn_prelude([D2L_CORR2D, D2L_POOL2D, GRADIENTS_THROUGH_THE_LOOPS]),
+                names=["X.grad", "layer.weight.grad", "layer.bias.grad", "P.grad"], rtol=1e-6)
+
+
+# --- micrograd: test/test_engine.py (the torch halves) -----------------------------------------
+
+MICROGRAD_SANITY_CHECK = '''
+x = torch.Tensor([-4.0]).double()
+x.requires_grad = True
+z = 2 * x + 2 + x
+q = z.relu() + z * x
+h = (z * z).relu()
+y = h + q + q * x
+y.backward()
+xpt, ypt = x, y
+print(ypt.data.item(), xpt.grad.item())
+'''
+
+MICROGRAD_MORE_OPS = '''
+a = torch.Tensor([-4.0]).double()
+b = torch.Tensor([2.0]).double()
+a.requires_grad = True
+b.requires_grad = True
+c = a + b
+d = a * b + b**3
+c = c + c + 1
+c = c + 1 + c + (-a)
+d = d + d * 2 + (b + a).relu()
+d = d + 3 * d + (b - a).relu()
+e = c - d
+f = e**2
+g = f / 2.0
+g = g + 10.0 / f
+g.backward()
+apt, bpt, gpt = a, b, g
+print(gpt.data.item(), apt.grad.item(), bpt.grad.item())
+'''
+
+MICROGRAD_UNARY = '''
+for tensor_fn in (torch.Tensor.tanh, torch.Tensor.exp):
+    for x in [-1., .123, 2.]:
+        xt = torch.Tensor([x]).double()
+        xt.requires_grad = True
+        yt = tensor_fn(xt)
+        yt.backward()
+        print(yt.data.item(), xt.grad.item())
+'''
+
+
+@pytest.mark.parametrize("snippet", [MICROGRAD_SANITY_CHECK, MICROGRAD_MORE_OPS, MICROGRAD_UNARY],
+                         ids=["sanity_check", "more_ops", "unary_tensor_fns"])
+def test_micrograd_engine_tests(snippet):
+    assert_same([snippet], rtol=1e-12, atol=1e-12)
+
+
+def test_micrograd_more_ops_with_the_augmented_assignments_of_the_micrograd_half():
+    """micrograd writes `c += c + 1`; with tensors that is an in-place op on a graph tensor,
+    which PyTorch records: the values and gradients stay those of `c = c + c + 1`."""
+    augmented = (MICROGRAD_MORE_OPS.replace("c = c + c + 1", "c += c + 1")
+                 .replace("c = c + 1 + c + (-a)", "c += 1 + c + (-a)")
+                 .replace("d = d + d * 2", "d += d * 2").replace("d = d + 3 * d", "d += 3 * d"))
+    theirs, _ = run([augmented], torch)
+    ours, _ = run([augmented], tc)
+    plain, _ = run([MICROGRAD_MORE_OPS], tc)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    np.testing.assert_allclose(ours, plain, rtol=1e-12)
+
+
+# --- Learn the Basics: Automatic Differentiation with torch.autograd ---------------------------
+
+LEARN_THE_BASICS_AUTOGRAD = '''
+x = torch.ones(5)  # input tensor
+y = torch.zeros(3)  # expected output
+w = torch.randn(5, 3, requires_grad=True)
+b = torch.randn(3, requires_grad=True)
+z = torch.matmul(x, w)+b
+# skipped: needs nn.functional.binary_cross_entropy_with_logits (nn's), and the grad_fn
+# prints and loss.backward() that follow it
+# loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+
+z = torch.matmul(x, w)+b
+print(z.requires_grad)
+
+with torch.no_grad():
+    z = torch.matmul(x, w)+b
+print(z.requires_grad)
+
+z = torch.matmul(x, w)+b
+z_det = z.detach()
+print(z_det.requires_grad)
+
+inp = torch.eye(4, 5, requires_grad=True)
+out = (inp+1).pow(2).t()
+out.backward(torch.ones_like(out), retain_graph=True)
+print(f"First call\\n{inp.grad}")
+out.backward(torch.ones_like(out), retain_graph=True)
+print(f"\\nSecond call\\n{inp.grad}")
+inp.grad.zero_()
+out.backward(torch.ones_like(out), retain_graph=True)
+print(f"\\nCall after zeroing gradients\\n{inp.grad}")
+'''
+
+
+def test_learn_the_basics_autograd():
+    printed, named = assert_same([LEARN_THE_BASICS_AUTOGRAD], names=["z", "z_det"])
+    assert printed[:3] == [[1.0], [0.0], [0.0]]
+    first, second, zeroed = (np.array(p[-20:]) for p in printed[3:])
+    np.testing.assert_array_equal(second, 2 * first)
+    np.testing.assert_array_equal(zeroed, first)
