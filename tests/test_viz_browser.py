@@ -9,7 +9,7 @@ import pytest
 
 import tinygrad_conv.functional as F
 from tinygrad_conv import Tensor, viz
-from tinygrad_conv.viz.rendering import _wasm_svg
+from tinygrad_conv.viz.rendering import fallback_program
 
 pytestmark = pytest.mark.browser
 
@@ -37,8 +37,8 @@ def browser(tmp_path):
 @pytest.fixture
 def player(tmp_path):
     """The player of a conv -> relu -> max-pool block's backward pass, as a file:// URL."""
-    if shutil.which("dot") is None and _wasm_svg("digraph {}") is None:
-        pytest.skip("neither Graphviz dot nor the wasm fallback is installed")
+    if shutil.which("dot") is None and fallback_program() is None:
+        pytest.skip("neither Graphviz dot nor graphviz-pure is installed")
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((1, 2, 6, 6)))
     w = Tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
