@@ -1,7 +1,10 @@
 """Rendering drawings to files and text: by Graphviz's dot, by the dot-free graphviz-pure when dot
 is missing, and what is said (and saved) when neither can write the requested format. The no-dot
 cases hide dot from PATH, in this process and in a subprocess running the README's main command."""
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import graphviz
@@ -13,6 +16,7 @@ from tinygrad_conv import Tensor, viz
 from tinygrad_conv.viz import rendering
 from tinygrad_conv.viz.rendering import fallback_program, render_drawing
 
+ROOT = Path(__file__).resolve().parent.parent
 HAS_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz dot is not installed")
 needs_fallback = pytest.mark.skipif(fallback_program() is None,
@@ -169,3 +173,48 @@ def test_drawing_render_without_any_renderer_names_the_saved_source(tmp_path, no
         graph.render(directory=tmp_path, format="svg")
     assert f"The DOT source was saved to {tmp_path / 'graph.gv'}" in str(error.value)
     assert (tmp_path / "graph.gv").read_text() == graph.source
+
+
+# ---- the README's main command on a machine without Graphviz ---------------------------------
+
+def path_without_dot(folder: Path) -> str:
+    """A PATH holding only this Python, as on a machine where Graphviz was never installed."""
+    folder.mkdir()
+    (folder / "python").symlink_to(sys.executable)
+    return str(folder)
+
+
+def run_train_digits(tmp_path: Path, prelude: str = "") -> subprocess.CompletedProcess:
+    script = ROOT / "examples" / "train_digits.py"
+    code = (f"{prelude}\nimport runpy, sys\nsys.argv = [{str(script)!r}, '--epochs', '1', "
+            f"'--limit', '64', '--out', {str(tmp_path / 'out')!r}]\n"
+            f"runpy.run_path({str(script)!r}, run_name='__main__')")
+    env = {**os.environ, "PATH": path_without_dot(tmp_path / "bin")}
+    return subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+@needs_fallback
+def test_main_example_draws_graph_svg_without_dot(tmp_path):
+    pytest.importorskip("sklearn")
+    result = run_train_digits(tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"graph: {tmp_path / 'out' / 'graph.svg'}" in result.stdout.splitlines()
+    svg = (tmp_path / "out" / "graph.svg").read_text()
+    assert "graphviz-pure" in svg and "conv2d" in svg                # not drawn by dot
+    assert 'class="node current"' in (tmp_path / "out" / "backward.html").read_text()
+
+
+def test_main_example_without_any_renderer_says_where_the_source_is(tmp_path):
+    pytest.importorskip("sklearn")
+    result = run_train_digits(tmp_path, "import tinygrad_conv.viz.rendering as r\n"
+                                        "r.fallback_program = lambda: None")
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    gv = tmp_path / "out" / "graph.gv"
+    assert "graph: skipped, render graph.svg: the Graphviz 'dot' program was not found" in out
+    for hint in ("pip install graphviz-pure", "brew install graphviz", "winget install graphviz",
+                 f"The DOT source was saved to {gv}", f"dot -Tsvg {gv} -o {gv.with_suffix('.svg')}"):
+        assert hint in out
+    assert gv.read_text().startswith("digraph")
+    assert out.strip().splitlines()[-1].startswith("test accuracy: ")   # trained anyway
