@@ -6,12 +6,10 @@ Each test leaves screenshots in its tmp_path (pytest --basetemp=DIR keeps them i
 import shutil
 import time
 
-import numpy as np
 import pytest
 
-import tinygrad_conv as tc
-import tinygrad_conv.functional as F
-from tinygrad_conv import Tensor, nn, viz
+from drawings import conv_block_loss, lenet_loss
+from tinygrad_conv import viz
 from tinygrad_conv.viz.rendering import fallback_program
 
 pytestmark = pytest.mark.browser
@@ -49,29 +47,9 @@ def top_document(browser):
     browser.switch_to.default_content()
 
 
-def block_loss():
-    """conv -> relu -> max-pool -> sum: four VJP steps."""
-    rng = np.random.default_rng(0)
-    x = Tensor(rng.standard_normal((1, 2, 6, 6)))
-    w = Tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
-    w.name = "W"
-    return F.max_pool2d(F.relu(F.conv2d(x, w, padding=1)), 2).sum()
-
-
-def lenet_loss():
-    """LeNet-5 on one 28x28 image with its cross-entropy: the size of a lecture's model."""
-    tc.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                          nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
-                          nn.Linear(84, 10))
-    image = Tensor(np.random.default_rng(0).standard_normal((1, 1, 28, 28)).astype(np.float32))
-    return F.cross_entropy(model(image), Tensor(np.array([3]))), dict(model.named_parameters())
-
-
 @pytest.fixture(scope="module")
 def block_frames():
-    return viz.backward_frames(block_loss())
+    return viz.backward_frames(conv_block_loss())
 
 
 @pytest.fixture(scope="module")

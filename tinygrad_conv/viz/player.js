@@ -5,7 +5,8 @@
   "use strict";
   var PT = 4 / 3;                      // CSS px per SVG unit at natural size (Graphviz draws in pt)
   var READABLE = 0.9;                  // following, never scale below this: 11 pt text stays ~10 px
-  var PRESENTER = [1.6, 3];            // presenter mode: the neighbourhood fills the stage, within this
+  var PRESENTER = [1.6, 3];            // presenter mode: the neighbourhood fills the stage, scaled
+                                       // by no less and no more than these
   var MARGIN = 24;                     // SVG units around the neighbourhood in presenter mode
 
   function title(g) {
@@ -84,7 +85,8 @@
       });
       if (near.length) {               // crop to the neighbourhood, in the SVG's own units
         var r = svg.getBoundingClientRect(), u = whole.w / r.width, n = union(near);
-        var box = {x: whole.x + (n.left - r.left) * u - MARGIN, y: whole.y + (n.top - r.top) * u - MARGIN,
+        var box = {x: whole.x + (n.left - r.left) * u - MARGIN,
+                   y: whole.y + (n.top - r.top) * u - MARGIN,
                    w: (n.right - n.left) * u + 2 * MARGIN, h: (n.bottom - n.top) * u + 2 * MARGIN};
         var scale = Math.min(width / box.w, height / box.h);
         place(svg, box, Math.max(PRESENTER[0], Math.min(PRESENTER[1], scale)) * zoom);
@@ -122,18 +124,23 @@
     function zoomBy(factor) { return function () { setView(false, presenter, zoom * factor); }; }
     function toggleFit() { setView(!fit, false, 1); }
     function togglePresenter() { setView(false, !presenter, 1); }
-    var previous = step(function () { return index - 1; }), next = step(function () { return index + 1; });
+    var previous = step(function () { return index - 1; });
+    var next = step(function () { return index + 1; });
     var actions = {prev: previous, play: play, next: next, "zoom-out": zoomBy(0.8), fit: toggleFit,
                    "zoom-in": zoomBy(1.25), presenter: togglePresenter};
     var keys = {ArrowRight: next, PageDown: next, ArrowLeft: previous, PageUp: previous, " ": play,
-                Home: step(function () { return 0; }), End: step(function () { return frames.length - 1; }),
+                Home: step(function () { return 0; }),
+                End: step(function () { return frames.length - 1; }),
                 "+": actions["zoom-in"], "=": actions["zoom-in"], "-": actions["zoom-out"],
                 f: toggleFit, "0": function () { setView(false, presenter, 1); }, p: togglePresenter};
 
     Object.keys(actions).forEach(function (id) {
       var button = part(id);
       button.addEventListener("mousedown", function (e) { e.preventDefault(); });  // keep the focus
-      button.addEventListener("click", function () { actions[id](); root.focus({preventScroll: true}); });
+      button.addEventListener("click", function () {
+        actions[id]();
+        root.focus({preventScroll: true});
+      });
     });
     root.addEventListener("keydown", function (e) {
       if (e.ctrlKey || e.metaKey || e.altKey || !keys.hasOwnProperty(e.key)) return;
@@ -144,8 +151,9 @@
     function updateFocus() {           // the hint and the frame say whether the keys reach the player
       var focused = document.hasFocus() && root.contains(document.activeElement);
       root.classList.toggle("focused", focused);
-      hint.textContent = focused ? "keys: \u2190 \u2192 step, space play, + \u2212 f zoom, p presenter"
-                                 : "click the player to use its keys";
+      hint.textContent = focused
+        ? "keys: \u2190 \u2192 step, space play, + \u2212 f zoom, p presenter"
+        : "click the player to use its keys";
     }
     function later() { setTimeout(updateFocus, 0); }   // once the focus has settled
     ["focusin", "focusout"].forEach(function (type) { root.addEventListener(type, later); });

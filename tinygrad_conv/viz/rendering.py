@@ -135,17 +135,17 @@ def render_drawing(graph: graphviz.Digraph, *args, **kwargs) -> str:
     call.apply_defaults()
     options = call.arguments
     source = Path(graph.filepath)                 # where Digraph.render has just saved the DOT
-    if options["outfile"] is not None:
-        target = Path(options["outfile"])
+    if options.get("outfile") is not None:
+        target = Path(options.get("outfile"))
         format = options["format"] or target.suffix.lstrip(".").lower()
         if options["directory"] is None:
             target = Path(graph.directory, target)
     else:
         format = options["format"] or graph.format
         target = source.with_name(f"{source.name}.{format}")
-    if options["raise_if_result_exists"] and target.exists():
+    if options.get("raise_if_result_exists") and target.exists():
         raise graphviz.FileExistsError(f"output file exists: {os.fspath(target)!r}")
-    data = _fallback(graph.source, format, options["engine"] or graph.engine)
+    data = _fallback(graph.source, format, options.get("engine") or graph.engine)
     if data is None:
         raise _not_rendered(f"render {target.name}", format, source, target)
     target.write_bytes(data)
