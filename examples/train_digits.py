@@ -10,8 +10,10 @@ line printed is the accuracy on the held-out test images. The output folder rece
 
     curves.png    training loss and train/test accuracy per epoch
     model.npz     the trained state_dict (tc.load it, or load it into the same torch.nn model)
-    graph.svg     the computation graph of the loss for one image, grouped by module
-                  (written when graph drawing is available)
+    graph.svg     the computation graph of the loss for one image, grouped by module, with
+                  each op's VJP (by Graphviz's dot, else by graphviz-pure from the examples extra;
+                  without either, graph.gv holds the DOT source and the script says how to render it)
+    backward.html the backward pass of that loss, one VJP per step, in a self-contained player
 
 The run is deterministic: the same --seed gives the same weights, batches and accuracy.
 """
@@ -98,18 +100,22 @@ def save_curves(history: dict, path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def save_graph(model: nn.Module, x: np.ndarray, y: np.ndarray, path: Path) -> str:
-    """Draw the loss of one image (after its backward, so gradients show); returns a status line."""
+def save_graph(model: nn.Module, x: np.ndarray, y: np.ndarray, out: Path) -> str:
+    """Draw the loss of one image (after its backward, so gradients show) as graph.svg, and its
+    backward pass as the player backward.html; returns what was written, or why not and how to
+    fix it (the model is saved already, and training never depends on drawing)."""
+    from tinygrad_conv import viz
+    params = dict(model.named_parameters())
+    loss = F.cross_entropy(model(tc.Tensor(x[:1])), y[:1])
+    loss.backward(retain_graph=True)
     try:
-        from tinygrad_conv import viz
-        loss = F.cross_entropy(model(tc.Tensor(x[:1])), y[:1])
-        loss.backward(retain_graph=True)
-        viz.render(viz.draw(loss, params=model.named_parameters()), path, format="svg")
+        graph = viz.render(viz.draw(loss, params=params, formulas=True), out / "graph.svg")
+        player = viz.backward_frames(loss, params=params, group_modules=1).save(out / "backward.html")
+        return f"graph: {graph}\nplayer: {player}"
+    except viz.GraphvizNotFoundError as error:
+        return "graph: skipped, " + str(error).replace("\n", "\n  ")
+    finally:
         model.zero_grad()
-        return f"graph: {path}"
-    except Exception as error:                  # drawing is optional: never lose a trained model to it
-        model.zero_grad()
-        return f"graph: skipped ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -181,7 +187,7 @@ def main(argv=None) -> float:
                 f"(seed {args.seed})")
     print(f"weights: {args.out / 'model.npz'}")
     print(f"curves: {args.out / 'curves.png'}")
-    print(save_graph(model, x_test, y_test, args.out / "graph.svg"))
+    print(save_graph(model, x_test, y_test, args.out))
     print(f"test accuracy: {history['test_acc'][-1]:.4f}")
     return history["test_acc"][-1]
 

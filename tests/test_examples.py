@@ -90,16 +90,20 @@ def test_train_digits_explains_a_missing_mnist_path(tmp_path):
     assert result.returncode != 0 and "does not exist" in result.stderr
 
 
-def test_graph_output_is_skipped_with_one_line_when_drawing_fails(tmp_path, monkeypatch):
+def test_graph_output_says_where_the_source_is_when_nothing_can_render(tmp_path, monkeypatch):
     spec = importlib.util.spec_from_file_location("train_digits", EXAMPLES / "train_digits.py")
     train_digits = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(train_digits)
-    import tinygrad_conv
-    monkeypatch.delattr(tinygrad_conv, "viz", raising=False)         # forget an earlier import ...
-    monkeypatch.setitem(sys.modules, "tinygrad_conv.viz", None)      # ... and make the next one fail
+    from tinygrad_conv.viz import rendering
+    monkeypatch.setenv("PATH", str(tmp_path / "no-graphviz"))        # no dot ...
+    monkeypatch.setattr(rendering, "fallback_program", lambda: None)  # ... and no graphviz-pure
     model = train_digits.build_model(image_size=8)
     x = np.zeros((1, 1, 8, 8), dtype=np.float32)
-    status = train_digits.save_graph(model, x, np.array([3]), tmp_path / "graph.svg")
-    assert status.startswith("graph: skipped (ModuleNotFoundError") and "\n" not in status
-    assert not (tmp_path / "graph.svg").exists()
+    status = train_digits.save_graph(model, x, np.array([3]), tmp_path)
+    first, *rest = status.splitlines()
+    assert first.startswith("graph: skipped, render graph.svg: the Graphviz 'dot' program was not")
+    assert all(line.startswith("  ") for line in rest)              # the whole help, indented
+    assert f"The DOT source was saved to {tmp_path / 'graph.gv'}" in status
+    assert "pip install graphviz-pure" in status and "brew install graphviz" in status
+    assert (tmp_path / "graph.gv").exists() and not (tmp_path / "graph.svg").exists()
     assert all(p.grad is None for p in model.parameters())

