@@ -16,8 +16,15 @@ from .pad import pad
 from .pool import avg_pool2d, max_pool2d
 from .reduce import mean
 from .shape import cat, expand, flatten, getitem, permute, reshape, squeeze, stack, transpose, unsqueeze
+from .conv_transpose import conv_transpose2d
+from .conv1d import conv1d
+from .adaptive import adaptive_avg_pool2d
+from .unpool import max_unpool2d
+from .bce import binary_cross_entropy, binary_cross_entropy_with_logits
 
 __all__ = ["conv2d", "max_pool2d", "avg_pool2d", "pad", "relu", "tanh", "sigmoid", "linear",
            "matmul", "cat", "stack", "reshape", "flatten", "permute", "transpose", "expand",
            "unsqueeze", "squeeze", "getitem", "mean",
-           "softmax", "log_softmax", "nll_loss", "cross_entropy", "mse_loss", "dropout", "batch_norm"]
+           "softmax", "log_softmax", "nll_loss", "cross_entropy", "mse_loss", "dropout", "batch_norm",
+           "conv_transpose2d", "conv1d", "adaptive_avg_pool2d", "max_unpool2d",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits"]
