@@ -194,7 +194,7 @@ class RandomSampler(Sampler):
         self.data_source = data_source
         self.replacement = replacement
         self._num_samples = None if num_samples is None else _count(num_samples, "num_samples", 1)
-        self.generator = generator
+        self.generator = generator if generator is None else _generator(generator)
 
     @property
     def num_samples(self) -> int:
@@ -217,7 +217,7 @@ class SubsetRandomSampler(Sampler):
 
     def __init__(self, indices: Sequence[int], generator=None):
         self.indices = indices
-        self.generator = generator
+        self.generator = generator if generator is None else _generator(generator)
 
     def __iter__(self):
         for i in _generator(self.generator).permutation(len(self.indices)):
@@ -273,7 +273,7 @@ def _stack(arrays: list, what: str) -> Tensor:
 def default_collate(batch: list):
     """Samples -> a batch, as torch's default_collate: Tensors and numpy arrays are stacked
     along a new first axis; Python floats become a float64 Tensor, ints (and bools) an int64
-    one; strings stay a list; tuples and lists are collated position by position (a tuple gives
+    one; strings stay as given (a list, or a tuple inside a sample); tuples and lists are collated position by position (a tuple gives
     a list, as torch), dicts key by key, namedtuples field by field."""
     elem = batch[0]
     if isinstance(elem, Tensor):
@@ -296,11 +296,11 @@ def default_collate(batch: list):
             return clone
         return collated
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):       # namedtuple
-        return type(elem)(*(default_collate(list(field)) for field in zip(*batch)))
+        return type(elem)(*(default_collate(field) for field in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         if any(len(sample) != len(elem) for sample in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        return [default_collate(list(field)) for field in zip(*batch)]
+        return [default_collate(field) for field in zip(*batch)]       # strings stay a tuple, as torch
     raise TypeError(_COLLATE_ERROR.format(type(elem)))
 
 
