@@ -422,8 +422,8 @@ def test_schedules_match_torch_over_30_epochs(torch, name, settings):
                                       dict(patience=0, min_lr=[0.01, 0.2], eps=1e-3)], ids=str)
 def test_reduce_lr_on_plateau_matches_torch(torch, settings):
     metrics = list(np.random.default_rng(7).random(40))
-    ours = lr_scheduler.ReduceLROnPlateau(optim.SGD([{"params": [nn.Parameter(np.zeros(1))]},
-                                                     {"params": [nn.Parameter(np.zeros(1))]}], lr=1.0), **settings)
+    groups = [{"params": [nn.Parameter(np.zeros(1))]}, {"params": [nn.Parameter(np.zeros(1))]}]
+    ours = lr_scheduler.ReduceLROnPlateau(optim.SGD(groups, lr=1.0), **settings)
     theirs = torch.optim.lr_scheduler.ReduceLROnPlateau(
         torch.optim.SGD([{"params": [torch.nn.Parameter(torch.zeros(1))]},
                          {"params": [torch.nn.Parameter(torch.zeros(1))]}], lr=1.0), **settings)

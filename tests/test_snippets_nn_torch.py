@@ -122,7 +122,11 @@ _NUMBER = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?|-?\d+")
 
 
 def normalise(text):
-    return _SIZE.sub(lambda m: f"({m.group(1)}{',' if m.group(1).count(',') == 0 and m.group(1) else ''})", text)
+    """torch.Size([a, b]) -> (a, b), torch.Size([a]) -> (a,): how our shapes print."""
+    def as_tuple(match):
+        items = match.group(1)
+        return f"({items},)" if items and "," not in items else f"({items})"
+    return _SIZE.sub(as_tuple, text)
 
 
 def assert_same_print(ours, theirs):
@@ -174,6 +178,11 @@ def _seeds():
 # Neural Networks (60-minute blitz)
 
 BLITZ_NET = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
 class Net(nn.Module):
 
     def __init__(self):

@@ -20,6 +20,10 @@ from .module import Module, Parameter, UninitializedBuffer, UninitializedParamet
 from .normalization import BatchNorm2d, LazyBatchNorm2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d
 from .. import functional
+import sys as _sys
+
+# `import tinygrad_conv.nn.functional as F`, the line torch code starts with, finds F
+_sys.modules[__name__ + ".functional"] = functional
 
 __all__ = ["Parameter", "UninitializedParameter", "UninitializedBuffer", "Module", "Sequential",
            "ModuleList", "ModuleDict", "Identity", "Linear", "LazyLinear", "Conv1d", "Conv2d",

@@ -21,8 +21,8 @@ class _ConvNd(Module):
     """What every convolution layer holds: channels, kernel, stride, padding, dilation, groups,
     weight and bias, padding_mode; `dims` spatial axes (1 or 2). A transposed convolution's
     weight is (in_channels, out_channels/groups, *kernel), a plain one's
-    (out_channels, in_channels/groups, *kernel). in_channels=None makes it lazy (weight and bias
-    uninitialized until the first input says how many channels there are)."""
+    (out_channels, in_channels/groups, *kernel). A Lazy subclass leaves weight and bias
+    uninitialized until the first input says how many channels there are."""
 
     dims = 2
     transposed = False
@@ -32,7 +32,7 @@ class _ConvNd(Module):
         super().__init__()
         name = type(self).__name__
         cpu_device(device, name)
-        lazy = in_channels is None
+        lazy = isinstance(self, LazyModuleMixin)       # in_channels from the first input
         self.in_channels = 0 if lazy else positive_int(in_channels, "in_channels", name)
         self.out_channels = positive_int(out_channels, "out_channels", name)
         self.groups = positive_int(groups, "groups", name)
@@ -116,7 +116,25 @@ class _ConvNd(Module):
         return text
 
 
-class Conv2d(_ConvNd):
+class _Conv(_ConvNd):
+    """A plain (not transposed) convolution: torch's constructor, and forward through the
+    padding mode and `function` (F.conv2d or F.conv1d)."""
+
+    function = None
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device=None, dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                         bias, padding_mode, device, dtype)
+
+    def forward(self, input):
+        x, padding = self._padded(input)
+        return type(self).function(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                                   self.groups)
+
+
+class Conv2d(_Conv):
     """y = pad(x) ⋆ W + b, as torch.nn.Conv2d.
 
     x: (N, in_channels, H, W) -> y: (N, out_channels, OH, OW);
@@ -125,18 +143,10 @@ class Conv2d(_ConvNd):
     (inside the conv), or 'reflect', 'replicate', 'circular' (F.pad first).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, device, dtype)
-
-    def forward(self, input):
-        x, padding = self._padded(input)
-        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+    function = staticmethod(F.conv2d)
 
 
-class Conv1d(_ConvNd):
+class Conv1d(_Conv):
     """y[n,f,i] = sum_{c,a} pad(x)[n, c, i*stride + a*dilation] W[f, c, a] + b[f], as torch.nn.Conv1d.
 
     x: (N, in_channels, L) -> y: (N, out_channels, OL); weight: (out_channels,
@@ -144,16 +154,7 @@ class Conv1d(_ConvNd):
     """
 
     dims = 1
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device=None, dtype=None):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, device, dtype)
-
-    def forward(self, input):
-        x, padding = self._padded(input)
-        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+    function = staticmethod(F.conv1d)
 
 
 class ConvTranspose2d(_ConvNd):

@@ -33,7 +33,7 @@ class Linear(Module):
                  dtype=None):
         super().__init__()
         cpu_device(device, type(self).__name__)
-        lazy = in_features is None                     # LazyLinear
+        lazy = isinstance(self, LazyModuleMixin)       # LazyLinear: in_features from the input
         self.in_features = 0 if lazy else positive_int(in_features, "in_features", "Linear")
         self.out_features = positive_int(out_features, "out_features", type(self).__name__)
         self.weight = UninitializedParameter(dtype=_empty(0, dtype).dtype) if lazy else \

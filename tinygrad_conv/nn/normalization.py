@@ -31,7 +31,7 @@ class BatchNorm2d(Module):
                  *, bias: bool = True):
         super().__init__()
         cpu_device(device, type(self).__name__)
-        lazy = num_features is None                       # LazyBatchNorm2d
+        lazy = isinstance(self, LazyModuleMixin)          # LazyBatchNorm2d
         self.num_features = 0 if lazy else positive_int(num_features, "num_features", "BatchNorm2d")
         self.eps = eps
         self.momentum = momentum

@@ -37,8 +37,11 @@ class Adagrad(Optimizer):
                                      "layer before its first forward), and Adagrad creates its "
                                      "state now; run the model once on a dummy batch, e.g. "
                                      "net(X), before building the optimizer") from None
-                self.state[p] = {"step": 0, "sum": np.full(shape, group["initial_accumulator_value"],
-                                                           dtype=p.dtype)}
+                self.state[p] = self._initial_state(shape, p.dtype, group)
+
+    @staticmethod
+    def _initial_state(shape, dtype, group) -> dict:
+        return {"step": 0, "sum": np.full(shape, group["initial_accumulator_value"], dtype=dtype)}
 
     def _check_group(self, group):
         super()._check_group(group)
@@ -46,6 +49,8 @@ class Adagrad(Optimizer):
             _nonnegative(group, name)
 
     def _update(self, param, grad, state, group):
+        if not state:                       # a parameter a loaded state_dict had no state for
+            state.update(self._initial_state(param.shape, param.dtype, group))
         state["step"] += 1
         if group["weight_decay"] != 0:
             grad = grad + group["weight_decay"] * param

@@ -273,8 +273,9 @@ def _stack(arrays: list, what: str) -> Tensor:
 def default_collate(batch: list):
     """Samples -> a batch, as torch's default_collate: Tensors and numpy arrays are stacked
     along a new first axis; Python floats become a float64 Tensor, ints (and bools) an int64
-    one; strings stay as given (a list, or a tuple inside a sample); tuples and lists are collated position by position (a tuple gives
-    a list, as torch), dicts key by key, namedtuples field by field."""
+    (bool) one; strings stay as they come (a list, or a tuple inside samples); tuples and lists
+    are collated position by position (a tuple gives a list, as torch), dicts key by key,
+    namedtuples field by field."""
     elem = batch[0]
     if isinstance(elem, Tensor):
         return _stack([t.data for t in batch], "tensor")
