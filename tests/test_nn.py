@@ -149,7 +149,7 @@ def test_repr_uses_pytorch_format():
     nested = nn.Sequential(nn.Sequential(nn.Tanh()))
     assert repr(nested) == "Sequential(\n  (0): Sequential(\n    (0): Tanh()\n  )\n)"
     assert repr(nn.BatchNorm2d(4)) == \
-        "BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+        "BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
     assert repr(nn.MaxPool2d(2)) == \
         "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
     assert repr(nn.Conv2d(2, 4, 3, padding="same", groups=2, padding_mode="circular")) == \
@@ -506,7 +506,7 @@ def test_dropout_drops_and_rescales_in_training_only():
     assert set(np.unique(y)) == {0.0, np.float32(1 / 0.75)}
     np.testing.assert_allclose((y == 0).mean(), 0.25, atol=0.01)
     assert drop.eval()(x) is x
-    assert repr(drop) == "Dropout(p=0.25)"
+    assert repr(drop) == "Dropout(p=0.25, inplace=False)"
     with pytest.raises(ValueError, match="between 0 and 1"):
         nn.Dropout(1.5)
 

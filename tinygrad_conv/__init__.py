@@ -2,7 +2,6 @@
 # Layers, bottom to top: kernels, dtypes, device, random -> autograd (the core) -> ops (the
 # primitives) -> functional -> inplace, interop, factories -> tensor (Tensor's methods) -> nn,
 # optim, data, serialization -> viz (on first use).
-import sys as _sys
 
 from .autograd import (PRIMITIVES, Node, Primitive, Tensor, backward, detect_anomaly, enable_grad,
                        is_grad_enabled, no_grad, primitive, set_grad_enabled, toposort)
@@ -28,10 +27,6 @@ clip = clamp
 # PyTorch's names that shadow Python builtins inside this module only
 float, int, bool = float32, int32, bool_
 
-# tinygrad_conv.nn.functional is tinygrad_conv.functional (torch.nn.functional's name)
-if not hasattr(nn, "functional"):
-    nn.functional = functional
-_sys.modules.setdefault(__name__ + ".nn.functional", functional)
 
 
 def __getattr__(name):

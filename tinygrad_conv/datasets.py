@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import math
 import struct
+import zlib
 from pathlib import Path
 from typing import NamedTuple
 
@@ -70,27 +71,59 @@ _IDX_DTYPES = {0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype
                0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 
 
+def _read_exactly(file, count: int) -> bytes:
+    """The next `count` bytes of `file`, read in chunks, so a header that declares more than the
+    file holds costs no more memory than the data really there."""
+    chunks, left = [], count
+    while left:
+        chunk = file.read(min(left, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
 def read_idx(path) -> np.ndarray:
     """Read one IDX file (MNIST's format; gzip-compressed if the name ends in .gz).
 
     Layout: two zero bytes, a type code, the number of dimensions D, then D big-endian uint32
     sizes, then the values in row-major order. -> an array of those sizes, in native byte order.
+    The header is checked first, and the data read up to the size it declares: a file holding
+    more or less data than declared is refused (a small .gz cannot make it allocate more than
+    the header asks for, nor more than it really holds).
     """
     path = Path(path)
     with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as file:
-        raw = file.read()
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise ValueError(f"read_idx: {str(path)!r} is not an IDX file: it must start with two zero "
-                         f"bytes and a type code in {sorted(_IDX_DTYPES)}, got {list(raw[:4])}")
-    dtype, ndim = _IDX_DTYPES[raw[2]], raw[3]
-    header = 4 + 4 * ndim
-    sizes = struct.unpack(f">{ndim}I", raw[4:header])
-    count = math.prod(sizes)
-    if len(raw) - header != count * dtype.itemsize:
-        raise ValueError(f"read_idx: {str(path)!r} declares shape {sizes} ({count} values of "
-                         f"{dtype.itemsize} bytes) but holds {len(raw) - header} bytes of data; "
-                         f"the file is truncated or corrupt")
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(sizes).astype(dtype.newbyteorder("="))
+        try:
+            magic = file.read(4)
+            if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_DTYPES:
+                raise ValueError(f"read_idx: {str(path)!r} is not an IDX file: it must start with "
+                                 f"two zero bytes and a type code in {sorted(_IDX_DTYPES)}, got "
+                                 f"{list(magic)}")
+            dtype, ndim = _IDX_DTYPES[magic[2]], magic[3]
+            sizes_raw = file.read(4 * ndim)
+            if len(sizes_raw) != 4 * ndim:
+                raise ValueError(f"read_idx: {str(path)!r} ends inside its header ({ndim} sizes "
+                                 f"declared); the file is truncated")
+            sizes = struct.unpack(f">{ndim}I", sizes_raw)
+            expected = math.prod(sizes) * dtype.itemsize
+            if path.suffix != ".gz" and path.stat().st_size - 4 - 4 * ndim != expected:
+                raise ValueError(f"read_idx: {str(path)!r} declares shape {sizes} "
+                                 f"({expected} bytes of data) but holds "
+                                 f"{path.stat().st_size - 4 - 4 * ndim}; the file is truncated "
+                                 f"or corrupt")
+            raw = _read_exactly(file, expected)
+            extra = file.read(1)
+        except (OSError, EOFError, zlib.error) as err:         # gzip's errors (BadGzipFile, ...)
+            raise ValueError(f"read_idx: {str(path)!r} is not a readable IDX file: the gzip data "
+                             f"is truncated or corrupt ({type(err).__name__}: {err})") from None
+    if len(raw) != expected or extra:
+        held = f"{len(raw)} bytes" if not extra else f"more than {expected} bytes"
+        raise ValueError(f"read_idx: {str(path)!r} declares shape {sizes} "
+                         f"({math.prod(sizes)} values of {dtype.itemsize} bytes) but holds "
+                         f"{held} of data; the file is truncated or corrupt")
+    return np.frombuffer(raw, dtype=dtype).reshape(sizes).astype(dtype.newbyteorder("="))
 
 
 def _find_idx(folder: Path, stem: str) -> Path | None:

@@ -20,6 +20,11 @@ from .pad import pad
 from .pool import avg_pool2d, max_pool2d
 from .reduce import amax, amin, argmax, argmin, max, mean, min, norm, prod, std, sum, var
 from .shape import cat, expand, flatten, getitem, permute, reshape, squeeze, stack, transpose, unsqueeze
+from .conv_transpose import conv_transpose2d
+from .conv1d import conv1d
+from .adaptive import adaptive_avg_pool2d
+from .unpool import max_unpool2d
+from .bce import binary_cross_entropy, binary_cross_entropy_with_logits
 
 __all__ = ["conv2d", "max_pool2d", "avg_pool2d", "pad", "relu", "tanh", "sigmoid", "linear",
            "matmul", "mm", "bmm", "dot", "cat", "stack", "reshape", "flatten", "permute",
@@ -28,5 +33,6 @@ __all__ = ["conv2d", "max_pool2d", "avg_pool2d", "pad", "relu", "tanh", "sigmoid
            "div", "pow", "neg", "exp", "log", "sqrt", "sin", "cos", "abs", "clamp", "where",
            "maximum", "minimum", "floor_divide", "remainder", "eq", "ne", "lt", "le", "gt", "ge",
            "allclose", "equal", "softmax", "log_softmax", "nll_loss", "cross_entropy", "mse_loss",
-           "dropout", "batch_norm"]
-
+           "dropout", "batch_norm",
+           "conv_transpose2d", "conv1d", "adaptive_avg_pool2d", "max_unpool2d",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits"]

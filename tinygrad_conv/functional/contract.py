@@ -180,3 +180,15 @@ def probability(p, fn: str) -> float:
     if not 0 <= p <= 1:
         raise ValueError(f"{fn}: probability p has to be between 0 and 1, but got p={p}")
     return p
+
+
+def legacy_reduction(size_average, reduce, fn: str) -> str:
+    """torch's deprecated size_average/reduce flags as a reduction string (with its warning):
+    both unset or true -> 'mean', reduce alone -> 'sum', reduce=False -> 'none'."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = ("mean" if size_average else "sum") if reduce else "none"
+    import warnings
+    warnings.warn(f"{fn}: size_average and reduce args will be deprecated, please use "
+                  f"reduction='{reduction}' instead.", UserWarning, stacklevel=3)
+    return reduction

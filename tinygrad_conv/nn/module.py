@@ -42,6 +42,79 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+_UNINITIALIZED = ("Attempted to use an uninitialized parameter in {what}. This error happens when "
+                  "you are using a `LazyModule` (such as nn.LazyLinear or nn.LazyConv2d) before "
+                  "its first forward: call the model once on a dummy batch, e.g. net(X), to "
+                  "initialize the parameters before using them")
+
+
+class _Uninitialized:
+    """A tensor whose shape is not known yet: a Lazy layer's parameter or buffer before its first
+    forward (torch's UninitializedParameter / UninitializedBuffer).
+
+    It is already a member of the module (parameters() lists it, an optimizer may hold it), and
+    `materialize(shape)` turns this very object into an ordinary one of `cls_to_become`, so
+    whatever holds it keeps working. Until then its shape, and anything computed from it, is
+    refused (as torch). .data is an empty array of the dtype it will have.
+    """
+
+    __slots__ = ()
+    cls_to_become = Tensor
+
+    @property
+    def shape(self):
+        raise RuntimeError("Can't access the shape of an uninitialized parameter or buffer. This "
+                           "error usually happens in `load_state_dict` when trying to load an "
+                           "uninitialized parameter into an initialized one. Call `forward` to "
+                           "initialize the parameters before accessing their attributes.")
+
+    ndim = shape
+
+    def refuse(self, what: str):
+        raise ValueError(_UNINITIALIZED.format(what=what))
+
+    def numel(self):
+        self.refuse("numel()")
+
+    def __array__(self, dtype=None, copy=None):
+        self.refuse("a numpy conversion")
+
+    def materialize(self, shape: tuple, dtype=None) -> None:
+        """Become an ordinary tensor of `shape` (zeros; the layer then draws its init)."""
+        dtype = self._data.dtype if dtype is None else dtype
+        self._data = np.zeros(tuple(shape), dtype=dtype)
+        self._version += 1
+        self.__class__ = self.cls_to_become
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+
+class UninitializedParameter(_Uninitialized, Parameter):
+    """A Parameter of a Lazy layer before its first forward (see _Uninitialized)."""
+
+    __slots__ = ()
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad: bool = True, dtype=None):
+        Parameter.__init__(self, np.zeros(0, dtype=np.float32 if dtype is None else dtype),
+                           requires_grad)
+
+
+class UninitializedBuffer(_Uninitialized, Tensor):
+    """A buffer (running statistics) of a Lazy layer before its first forward."""
+
+    __slots__ = ()
+    cls_to_become = Tensor
+
+    def __init__(self, dtype=None):
+        Tensor.__init__(self, np.zeros(0, dtype=np.float32 if dtype is None else dtype))
+
+
+def is_lazy(tensor) -> bool:
+    return isinstance(tensor, _Uninitialized)
+
+
 # ----------------------------------------------------------------------------------------------
 # Module
 
@@ -288,23 +361,50 @@ class Module:
             else:
                 param.grad = Tensor(np.zeros_like(param.data))
 
-    def to(self, dtype) -> "Module":
-        """Convert every floating-point parameter and buffer to `dtype` (integer buffers stay)."""
-        dtype = np.dtype(dtype)
+    def to(self, *args, **kwargs) -> "Module":
+        """Move to a device and/or convert the floating-point parameters and buffers, as torch:
+        to(device), to(dtype), to(device, dtype), to(tensor) (its dtype), device=/dtype= keywords.
+
+        Only the CPU exists here: 'cpu' (or a device object that prints as 'cpu') is accepted
+        and changes nothing; any other device is refused. Integer buffers keep their dtype.
+        """
+        device, dtype = _parse_to(args, kwargs)
+        cpu_device(device, "Module.to")
+        if dtype is None:
+            return self
         if dtype.kind != "f":
-            raise TypeError(f"Module.to only accepts floating-point dtypes, got {dtype}")
+            raise TypeError(f"nn.Module.to only accepts floating-point dtypes, but got desired "
+                            f"dtype={dtype}")
+        return self._convert_floats(dtype)
+
+    def _convert_floats(self, dtype: np.dtype) -> "Module":
         for tensor in list(self.parameters()) + list(self.buffers()):
             if tensor.dtype.kind == "f" and tensor.dtype != dtype:
+                if is_lazy(tensor):                          # only the dtype it will have
+                    tensor._data = tensor._data.astype(dtype)
+                    continue
                 tensor.data = tensor.data.astype(dtype)          # assigning .data bumps the version
                 if tensor.grad is not None:
                     tensor.grad = Tensor(tensor.grad.data.astype(dtype))
         return self
 
     def float(self) -> "Module":
-        return self.to(np.float32)
+        return self._convert_floats(np.dtype(np.float32))
 
     def double(self) -> "Module":
-        return self.to(np.float64)
+        return self._convert_floats(np.dtype(np.float64))
+
+    def half(self) -> "Module":
+        return self._convert_floats(np.dtype(np.float16))
+
+    def cpu(self) -> "Module":
+        """The model is on the CPU already (the only device): returns self."""
+        return self
+
+    def cuda(self, device=None) -> "Module":
+        cpu_device("cuda" if device is None else f"cuda:{device}" if isinstance(device, int)
+                   else device, "Module.cuda")
+        return self
 
     # --- state_dict -----------------------------------------------------------------------------
     def state_dict(self, destination: OrderedDict | None = None, prefix: str = "",
@@ -316,23 +416,26 @@ class Module:
         """
         destination = OrderedDict() if destination is None else destination
         for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
+            if param is not None:                  # an uninitialized one stands for itself
+                destination[prefix + name] = param if keep_vars or is_lazy(param) else param.detach()
         for name, buffer in self._buffers.items():
             if buffer is not None and name not in self._non_persistent_buffers:
-                destination[prefix + name] = buffer if keep_vars else buffer.detach()
+                destination[prefix + name] = buffer if keep_vars or is_lazy(buffer) else buffer.detach()
         for name, child in self._modules.items():
             if child is not None:
                 child.state_dict(destination, prefix + name + ".", keep_vars)
         return destination
 
-    def load_state_dict(self, state_dict, strict: bool = True) -> _IncompatibleKeys:
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False) -> _IncompatibleKeys:
         """Copy arrays (numpy arrays or Tensors, e.g. from tc.load or a torch state_dict) into the
         model's parameters and buffers, converting to their dtypes.
 
         strict=True refuses missing and unexpected keys; a wrong shape or a value that is not a
         numeric array is refused always. Every problem is listed in one ValueError, and then
-        nothing is changed. Returns the (missing_keys, unexpected_keys) that were skipped.
+        nothing is changed: all keys, shapes and dtypes are checked before the first write. A
+        read-only target array is replaced by a converted copy instead of written into. An
+        uninitialized parameter (a Lazy layer before its first forward) takes the shape of the
+        value, as in torch. Returns the (missing_keys, unexpected_keys) that were skipped.
         """
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(f"load_state_dict expects a mapping of names to arrays (such as "
@@ -350,6 +453,11 @@ class Module:
             if key not in state_dict:
                 continue
             given = state_dict[key]
+            if is_lazy(given):
+                if not is_lazy(target):
+                    problems.append(f"value for {key} is an uninitialized parameter (a Lazy layer "
+                                    f"that never ran forward); run the source model once first.")
+                continue
             try:
                 value = given.data if isinstance(given, Tensor) else np.asarray(given)
             except (TypeError, ValueError, RuntimeError) as err:
@@ -357,7 +465,7 @@ class Module:
                 continue
             if value.dtype.kind not in "biuf":
                 problems.append(f"value for {key} has dtype {value.dtype}, expected a numeric array.")
-            elif value.shape != target.shape:
+            elif not is_lazy(target) and value.shape != target.shape:
                 problems.append(f"size mismatch for {key}: copying a param with shape {value.shape} "
                                 f"from checkpoint, the shape in current model is {target.shape}.")
             else:
@@ -365,9 +473,17 @@ class Module:
         if problems:
             raise ValueError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                              + "\n\t".join(problems))
-        for target, value in updates:
-            target.data[...] = value
-            target.mark_modified()
+        for target, value in updates:              # every check passed: nothing below can fail
+            if is_lazy(target):
+                target.materialize(value.shape)
+            if target.data.flags.writeable:
+                target.data[...] = value
+                target.mark_modified()
+            else:
+                target.data = value.astype(target.dtype, copy=True)   # bumps the version
+        for module in self.modules():
+            if hasattr(module, "_after_load"):      # Lazy layers learn their sizes
+                module._after_load()
         return _IncompatibleKeys(missing, unexpected)
 
     # --- printing -------------------------------------------------------------------------------
@@ -398,3 +514,62 @@ def _empty(shape, dtype) -> np.ndarray:
     if dtype.kind != "f":
         raise TypeError(f"layer parameters must be floating point, got dtype={dtype}")
     return np.zeros(shape, dtype=dtype)
+
+
+def cpu_device(device, fn: str) -> None:
+    """Accept the CPU, the only device here: None, 'cpu', 'cpu:0', or any object that prints
+    as one of those (torch.device('cpu'), tc.device('cpu')); refuse every other device."""
+    if device is None:
+        return
+    name = f"cuda:{device}" if isinstance(device, int) and not isinstance(device, bool) else str(device)
+    if name == "cpu" or name == "cpu:0":
+        return
+    raise RuntimeError(f"{fn}: tinygrad_conv runs on the CPU only, so device {name!r} is not "
+                       f"available; use 'cpu' (the usual `device = 'cuda' if "
+                       f"torch.cuda.is_available() else 'cpu'` gives 'cpu' here)")
+
+
+_DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "ipu", "mtia", "privateuseone")
+_TORCH_DTYPE_NAMES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64",
+                      "int": "int32", "short": "int16"}
+
+
+def dtype_arg(dtype) -> np.dtype:
+    """A numpy dtype from np.float32, np.dtype(...), or any dtype object that prints as
+    'torch.float32' / 'float64' (torch's names: float, double, half, long, ...)."""
+    if isinstance(dtype, str):
+        raise TypeError(f"expected a dtype such as tc.float32, got the string {dtype!r}")
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        name = str(dtype).rsplit(".", 1)[-1]
+        try:
+            return np.dtype(_TORCH_DTYPE_NAMES.get(name, name))
+        except TypeError:
+            raise TypeError(f"expected a dtype such as tc.float32 or np.float64, got "
+                            f"{dtype!r}") from None
+
+
+def _is_device(value) -> bool:
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return True
+    return str(value).split(":")[0] in _DEVICE_TYPES
+
+
+def _parse_to(args: tuple, kwargs: dict):
+    """Module.to's overloads: (device), (dtype), (device, dtype), (tensor), plus keywords."""
+    unknown = set(kwargs) - {"device", "dtype", "non_blocking", "memory_format"}
+    if unknown or len(args) > 3:
+        raise TypeError(f"to() received an invalid combination of arguments: {args}, {kwargs}; "
+                        f"expected to(device), to(dtype), to(device, dtype) or to(tensor)")
+    device, dtype = kwargs.get("device"), kwargs.get("dtype")
+    for arg in args:
+        if isinstance(arg, bool):
+            continue                                # non_blocking given positionally
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif _is_device(arg):
+            device = arg
+        else:
+            dtype = arg
+    return device, None if dtype is None else dtype_arg(dtype)

@@ -1,7 +1,8 @@
-"""MaxPool2d and AvgPool2d: the max or the mean of each sliding window.
+"""Pooling layers: MaxPool2d and AvgPool2d (the max or the mean of each sliding window),
+AdaptiveAvgPool2d (the mean over windows fitted to an output size) and MaxUnpool2d (max-pooled
+values put back where they were found).
 
-These modules hold and check the window settings; the window arithmetic is F.max_pool2d and
-F.avg_pool2d (ops/pool.py).
+These modules hold and check the window settings; the window arithmetic is F's (ops/pool.py).
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ class _Pool2d(Module):
 class MaxPool2d(_Pool2d):
     """y[n,c,i,j] = max of the kernel_size window at (i*stride, j*stride) (stride defaults to kernel_size).
 
-    x: (N, C, H, W) -> y: (N, C, OH, OW)
+    x: (N, C, H, W) -> y: (N, C, OH, OW); with return_indices also the flat index of each max
+    (what MaxUnpool2d takes).
     """
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
@@ -62,6 +64,43 @@ class AvgPool2d(_Pool2d):
     def forward(self, input):
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """y[n,c,i,j] = mean of x over window (i, j) of an OH x OW grid fitted to the input
+    (F.adaptive_avg_pool2d); AdaptiveAvgPool2d(1) is the global average pool.
+
+    x: (N, C, H, W) -> y: (N, C, OH, OW); output_size: OH, or (OH, OW), None keeping that size.
+    """
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class MaxUnpool2d(Module):
+    """y = zeros with y[indices] = x: the partial inverse of MaxPool2d(return_indices=True)
+    (F.max_unpool2d).   x, indices: (N, C, H, W) -> y: (N, C, OH, OW),
+    OH = (H - 1)*stride - 2*padding + kernel_size, or forward(x, indices, output_size)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = pair_arg(kernel_size, "kernel_size", minimum=1)
+        self.stride = self.kernel_size if stride is None else pair_arg(stride, "stride", minimum=1)
+        self.padding = pair_arg(padding, "padding", minimum=0)
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
