@@ -452,7 +452,7 @@ def conv_panels(layer: Layer, *, n: int, f: int, c: int | None, position, entry,
 
 def _check_index(name: str, value, size: int, what: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < size:
-        raise ValueError(f"explain: {name}={value!r} must be an {what} index in 0..{size - 1}")
+        raise ValueError(f"explain: {name}={value!r} must be in 0..{size - 1} (the {what} index)")
 
 
 def _check_position(position, shape: tuple[int, int], name: str, of: str) -> tuple[int, int]:

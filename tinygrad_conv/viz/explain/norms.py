@@ -65,10 +65,11 @@ class GradientNorms:
         return "\n".join(f"{k:<{width}}  {v[-1]:.3e}" if v else f"{k:<{width}}  -"
                          for k, v in self.history.items())
 
-    def plot(self, path=None, *, ax=None, title: str | None = None):
+    def plot(self, path=None, *, ax=None, title: str | None = None, legend: str | None = "best"):
         """One line per layer (first layer darkest), gradient norm on a log scale against the
         step. Draws into `ax` if given, else a new figure; saves to `path` if given (the format
-        from its suffix; SVGs are written deterministically). Returns the figure."""
+        from its suffix; SVGs are written deterministically). legend: matplotlib's loc, or
+        "outside" (to the right), or None. Returns the figure."""
         import matplotlib
         from matplotlib.figure import Figure         # no pyplot: no backend, no window
 
@@ -85,7 +86,10 @@ class GradientNorms:
         ax.set_yscale("log")
         ax.set(xlabel="training step", ylabel="‖gradient‖₂ of the layer", title=title)
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
+        if legend == "outside":
+            ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
+        elif legend is not None:
+            ax.legend(fontsize=8, loc=legend)
         if own:
             fig.tight_layout()
         if path is not None:
@@ -98,10 +102,10 @@ def plot_side_by_side(recorders: dict[str, "GradientNorms"], path=None):
     sigmoid and a ReLU net: the same depth, vanishing or not). Returns the figure."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(5.2 * len(recorders), 4.2))
+    fig = Figure(figsize=(4.6 * len(recorders) + 1.4, 4.2))
     axes = fig.subplots(1, len(recorders), sharey=True, squeeze=False)[0]
-    for ax, (title, recorder) in zip(axes, recorders.items()):
-        recorder.plot(ax=ax, title=title)
+    for k, (ax, (title, recorder)) in enumerate(zip(axes, recorders.items())):
+        recorder.plot(ax=ax, title=title, legend="outside" if k == len(axes) - 1 else None)
     fig.tight_layout()
     if path is not None:
         save_figure(fig, path)

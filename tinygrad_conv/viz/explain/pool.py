@@ -87,7 +87,8 @@ class PoolPanels:
         values = self.padded(-np.inf)
         winners = pad_nd(d["count"] > 0, self.padding)
         texts = np.where(self.ring | self.border, "−∞", None)
-        x = Grid(canvas, 20, 26, values, f"X_pad[{n}, {c}] (padding −∞)", texts=texts,
+        title = f"X_pad[{n}, {c}] (padding −∞)" if (self.ring | self.border).any() else f"X[{n}, {c}]"
+        x = Grid(canvas, 20, 26, values, title, texts=texts,
                  fills=fills_where(values.shape, (winners, svg.WINNER), (self.ring, svg.PADDING),
                                    (self.border, svg.BORDER)), muted=self.ring | self.border)
         for h, w in zip(*np.nonzero(d["count"] > 1)):            # several windows route here

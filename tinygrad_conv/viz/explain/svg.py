@@ -32,6 +32,7 @@ CELL_W, CELL_H = 50, 24    # the widest grid cell, and every cell's height, in p
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 MONO = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 CHAR = 0.62                # the advance of a monospace character, in font sizes
+SANS = 0.56                # the average advance of a sans-serif character, in font sizes
 NBSP = "\u00a0"             # spaces that SVG keeps (it collapses runs of plain ones)
 
 
@@ -77,7 +78,7 @@ class Canvas:
     def text(self, x, y, content: str, *, size=12, anchor="start", weight="normal", color=INK,
              mono=False, value=False) -> None:
         """Text with its baseline at y; value=True marks a number taken from the data."""
-        width = len(content) * size * CHAR
+        width = len(content) * size * (CHAR if mono else SANS)
         left = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
         extra = "".join((f' font-size="{size:g}"' if size != 12 else "",
                          f' text-anchor="{anchor}"' if anchor != "start" else "",
@@ -134,7 +135,7 @@ class Grid:
         self.rows, self.cols = rows, cols
         self.bottom = self.y + rows * self.ch
         # what follows on the right starts after the cells and the title, whichever is wider
-        self.right = max(self.x + cols * self.cw, x + len(title) * 12 * CHAR)
+        self.right = max(self.x + cols * self.cw, x + len(title) * 12 * SANS)
         cells_right = self.x + cols * self.cw
         canvas.rect(self.x, self.y, cols * self.cw, rows * self.ch, fill="white", stroke="#b0b0b0")
         for r in range(rows):
