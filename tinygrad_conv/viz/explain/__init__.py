@@ -17,7 +17,7 @@ from __future__ import annotations
 from ._imports import Tensor
 from .conv import conv_panels
 from .entry import EntryExplanation, explain_entry
-from .layer import EXPLAINED, find_layer
+from .layer import find_layer
 from .norms import GradientNorms
 from .panel import Explanation, Panel
 from .pool import pool_panels

@@ -93,6 +93,12 @@ class ConvPanels:
         (sh, sw), (dh, dw) = self.stride, self.dilation
         return i * sh + np.arange(self.KH) * dh, j * sw + np.arange(self.KW) * dw
 
+    def input_grid(self, canvas: Canvas, d: dict) -> Grid:
+        """X_pad[n, c] with the padding, the unread remainder and the current window's taps."""
+        return svg.window_grid(canvas, 20, 26, d["x_pad"], f"X_pad[{self.n}, {self.c}]", d["rows"],
+                               d["cols"], under=((d["unread"], svg.UNREAD), (d["padding"], svg.PADDING)),
+                               muted=d["padding"])
+
     def kernel(self, f: int, c: int) -> np.ndarray:
         return self.layer.w[f, c - self.channels[0]]
 
@@ -117,14 +123,7 @@ class ConvPanels:
         (sh, sw), (dh, dw) = self.stride, self.dilation
         canvas = Canvas()
         canvas.text(0, 14, f"forward  Y = X ⋆ W   ({self.where})", size=13, weight="bold")
-        read = np.zeros(d["x_pad"].shape, dtype=bool)
-        read[np.ix_(d["rows"], d["cols"])] = True
-        x = Grid(canvas, 20, 26, d["x_pad"], f"X_pad[{n}, {c}]",
-                 fills=fills_where(read.shape, (read, svg.READ), (d["unread"], svg.UNREAD),
-                                   (d["padding"], svg.PADDING)), muted=d["padding"])
-        with canvas.group("current"):
-            x.outline(d["rows"][0], d["cols"][0], d["rows"][-1], d["cols"][-1], width=1.2, dash="4 3")
-            x.outline_cells((r, q) for r in d["rows"] for q in d["cols"])
+        x = self.input_grid(canvas, d)
         right = svg.operator(canvas, x.right + 8, x.y, x.rows, "⋆")
         k = Grid(canvas, right + 14, 26, d["kernel"], f"W[{f}, {self.cw}]", fills=[[svg.READ] * self.KW] * self.KH)
         right = svg.operator(canvas, k.right + 8, x.y, x.rows, "=")
@@ -190,14 +189,7 @@ class ConvPanels:
         (sh, sw), (dh, dw) = self.stride, self.dilation
         canvas = Canvas()
         canvas.text(0, 14, f"dW = X ⋆ dY   ({self.where})", size=13, weight="bold")
-        read = np.zeros(d["x_pad"].shape, dtype=bool)
-        read[np.ix_(d["rows"], d["cols"])] = True
-        x = Grid(canvas, 20, 26, d["x_pad"], f"X_pad[{n}, {c}]",
-                 fills=fills_where(read.shape, (read, svg.READ), (d["unread"], svg.UNREAD),
-                                   (d["padding"], svg.PADDING)), muted=d["padding"])
-        with canvas.group("current"):
-            x.outline(d["rows"][0], d["cols"][0], d["rows"][-1], d["cols"][-1], width=1.2, dash="4 3")
-            x.outline_cells((r, q) for r in d["rows"] for q in d["cols"])
+        x = self.input_grid(canvas, d)
         right = svg.operator(canvas, x.right + 8, x.y, x.rows, "⋆")
         lattice = np.zeros(d["dy_dilated"].shape, dtype=bool)
         lattice[::sh, ::sw] = True
@@ -292,16 +284,11 @@ class ConvPanels:
         (sh, sw), (dh, dw) = self.stride, self.dilation
         canvas = Canvas()
         canvas.text(0, 14, f"dX = pad(dilate_s(dY)) ⋆ rot180(W)   ({self.where})", size=13, weight="bold")
-        read = np.zeros(d["full"].shape, dtype=bool)
-        read[np.ix_(d["rows"], d["cols"])] = True
         dilated = f"dilate_{pair_text(self.stride)}(dY[{n}, {f}])" if (sh, sw) != (1, 1) else f"dY[{n}, {f}]"
-        g = Grid(canvas, 20, 26, d["full"], f"{dilated} padded by d(K−1) = "
-                 f"{pair_text((self.eh, self.ew))}",
-                 fills=fills_where(read.shape, (read, svg.READ), (d["ring"], svg.PADDING),
-                                   (d["inserted"], svg.INSERTED)), muted=d["ring"] | d["inserted"])
-        with canvas.group("current"):
-            g.outline(d["rows"][0], d["cols"][0], d["rows"][-1], d["cols"][-1], width=1.2, dash="4 3")
-            g.outline_cells((r, q) for r in d["rows"] for q in d["cols"])
+        g = svg.window_grid(canvas, 20, 26, d["full"], f"{dilated} padded by d(K−1) = "
+                            f"{pair_text((self.eh, self.ew))}", d["rows"], d["cols"],
+                            under=((d["ring"], svg.PADDING), (d["inserted"], svg.INSERTED)),
+                            muted=d["ring"] | d["inserted"])
         right = svg.operator(canvas, g.right + 8, g.y, min(g.rows, 8), "⋆")
         k = Grid(canvas, right + 14, 26, d["rotated"], f"rot180(W[{f}, {self.cw}])",
                  fills=[[svg.READ] * self.KW] * self.KH)

@@ -156,7 +156,7 @@ def _label(name: str, index) -> str:
 def _conv_terms(node, slot: int, index: tuple, dy: np.ndarray) -> tuple[str, list, str]:
     x, w = node.parents[0].data, node.parents[1].data
     p = node.params
-    (sh, sw), (dh, dw), ((pt, pb), (pl, pr)), G = p["stride"], p["dilation"], p["padding"], p["groups"]
+    (sh, sw), (dh, dw), ((pt, _), (pl, _)), G = p["stride"], p["dilation"], p["padding"], p["groups"]
     N, F, OH, OW = dy.shape
     Fg, Cg, KH, KW = F // G, *w.shape[1:]
     if slot == 1:

@@ -164,13 +164,9 @@ class PoolPanels:
                            f"count_include_pad={p.get('count_include_pad', True)}"
                            + (f", divisor_override={p['divisor_override']}" if p.get("divisor_override") else "")
                            + ")", size=13, weight="bold")
-        read = np.zeros(d["x_pad"].shape, dtype=bool)
-        read[np.ix_(d["rows"], d["cols"])] = True
-        x = Grid(canvas, 20, 26, d["x_pad"], f"X_pad[{n}, {c}]",
-                 fills=fills_where(read.shape, (read, svg.READ), (self.ring, svg.PADDING),
-                                   (self.border, svg.BORDER)), muted=self.ring | self.border)
-        with canvas.group("current"):
-            x.outline(d["rows"][0], d["cols"][0], d["rows"][-1], d["cols"][-1])
+        x = svg.window_grid(canvas, 20, 26, d["x_pad"], f"X_pad[{n}, {c}]", d["rows"], d["cols"],
+                            under=((self.ring, svg.PADDING), (self.border, svg.BORDER)),
+                            muted=self.ring | self.border, taps=False)
         chosen = np.zeros(d["divisor"].shape, dtype=bool)
         chosen[i, j] = True
         right = x.right + 30

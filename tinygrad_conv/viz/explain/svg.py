@@ -180,6 +180,25 @@ class Grid:
             self.outline(r, c, r, c, **style)
 
 
+def window_grid(canvas: Canvas, x: float, y: float, values: np.ndarray, title: str, rows, cols, *,
+                under: Sequence[tuple[np.ndarray, str]] = (), muted=None, taps: bool = True) -> Grid:
+    """values as a Grid with the current window on it: the cells at rows x cols READ (unless an
+    `under` layer (mask, colour) covers them: padding stays padding), then, in the group the
+    player follows, a dashed frame around the window's extent and a frame around each tap (or,
+    without taps, one solid frame)."""
+    read = np.zeros(np.shape(values), dtype=bool)
+    read[np.ix_(rows, cols)] = True
+    grid = Grid(canvas, x, y, values, title, fills=fills_where(read.shape, (read, READ), *under),
+                muted=muted)
+    with canvas.group("current"):
+        if taps:
+            grid.outline(rows[0], cols[0], rows[-1], cols[-1], width=1.2, dash="4 3")
+            grid.outline_cells((r, q) for r in rows for q in cols)
+        else:
+            grid.outline(rows[0], cols[0], rows[-1], cols[-1])
+    return grid
+
+
 def fills_where(shape: tuple, *layers: tuple[np.ndarray, str]) -> list[list[str | None]]:
     """A colour per cell: the colour of the last layer whose mask holds there, else None."""
     fills = [[None] * shape[1] for _ in range(shape[0])]
