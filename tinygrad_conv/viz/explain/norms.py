@@ -65,11 +65,13 @@ class GradientNorms:
         return "\n".join(f"{k:<{width}}  {v[-1]:.3e}" if v else f"{k:<{width}}  -"
                          for k, v in self.history.items())
 
-    def plot(self, path=None, *, ax=None, title: str | None = None, legend: str | None = "best"):
+    def plot(self, path=None, *, ax=None, title: str | None = None, legend: str | None = "best",
+             xlabel: str = "training step"):
         """One line per layer (first layer darkest), gradient norm on a log scale against the
         step. Draws into `ax` if given, else a new figure; saves to `path` if given (the format
         from its suffix; SVGs are written deterministically). legend: matplotlib's loc, or
-        "outside" (to the right), or None. Returns the figure."""
+        "outside" (to the right), or None; xlabel: what one record() is (e.g. "epoch").
+        Returns the figure."""
         import matplotlib
         from matplotlib.figure import Figure         # no pyplot: no backend, no window
 
@@ -84,7 +86,7 @@ class GradientNorms:
         for (label, norms), colour in zip(self.history.items(), colours):
             ax.plot(steps, norms, label=label, color=colour, marker="." if len(steps) < 30 else None)
         ax.set_yscale("log")
-        ax.set(xlabel="training step", ylabel="‖gradient‖₂ of the layer", title=title)
+        ax.set(xlabel=xlabel, ylabel="‖gradient‖₂ of the layer", title=title)
         ax.grid(alpha=0.3, which="both")
         if legend == "outside":
             ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
