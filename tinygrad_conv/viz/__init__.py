@@ -21,6 +21,7 @@ and player) and player (the HTML step-through page, and backward_frames' drawing
 play themselves).
 """
 from .draw import Drawing, draw
+from .explain import EntryExplanation, Explanation, GradientNorms, explain, explain_entry  # noqa: F401
 from .formulas import FORMULAS  # noqa: F401
 from .labels import DIGITS, RANKDIRS, TINY  # noqa: F401
 from .player import Frames, Player, backward_frames, player_html, save_html  # noqa: F401
@@ -30,4 +31,4 @@ from .rendering import GraphvizNotFoundError, dot_fingerprint, render, svg_text 
 # before the split, but not in __all__
 
 __all__ = ["draw", "backward_frames", "save_html", "render", "svg_text", "GraphvizNotFoundError",
-           "Drawing", "Frames", "Player"]
+           "Drawing", "Frames", "Player", "explain", "explain_entry", "GradientNorms"]
