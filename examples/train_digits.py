@@ -61,14 +61,17 @@ def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 5
     return total_loss / len(y), correct / len(y)
 
 
-def train_epoch(model, loader, optimizer, bar) -> tuple[float, float]:
-    """One pass over the training set, advancing the progress bar; returns mean loss and accuracy."""
+def train_epoch(model, loader, optimizer, bar, grad_norms=None) -> tuple[float, float]:
+    """One pass over the training set, advancing the progress bar; returns mean loss and accuracy.
+    grad_norms (a tc.viz.GradientNorms) records every layer's gradient norm after each backward."""
     seen, total_loss, correct = 0, 0.0, 0
     for xb, yb in loader:
         logits = model(xb)
         loss = F.cross_entropy(logits, yb)
         optimizer.zero_grad()
         loss.backward()
+        if grad_norms is not None:
+            grad_norms.record()
         optimizer.step()
         seen += len(yb)
         total_loss += loss.item() * len(yb)
@@ -165,6 +168,7 @@ def main(argv=None) -> float:
     print(model)
     optimizer = tc.optim.Adam(model.parameters(), lr=args.lr)
     loader = DataLoader(TensorDataset(x_train, y_train), batch_size=args.batch_size, shuffle=True)
+    grad_norms = tc.viz.GradientNorms(model)       # the picture of vanishing/exploding gradients
 
     history = {"train_loss": [], "train_acc": [], "test_loss": [], "test_acc": []}
     for epoch in range(1, args.epochs + 1):
@@ -173,7 +177,7 @@ def main(argv=None) -> float:
             group["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * (epoch - 1) / args.epochs))
         with tqdm(total=len(loader), desc=f"epoch {epoch}/{args.epochs}", unit="batch",
                   file=sys.stderr, dynamic_ncols=True) as bar:
-            train_loss, train_acc = train_epoch(model, loader, optimizer, bar)
+            train_loss, train_acc = train_epoch(model, loader, optimizer, bar, grad_norms)
             test_loss, test_acc = evaluate(model, x_test, y_test)
             bar.set_postfix(loss=f"{train_loss:.4f}", acc=f"{train_acc:.4f}",
                             test_acc=f"{test_acc:.4f}")
@@ -187,6 +191,8 @@ def main(argv=None) -> float:
                 f"(seed {args.seed})")
     print(f"weights: {args.out / 'model.npz'}")
     print(f"curves: {args.out / 'curves.png'}")
+    grad_norms.plot(args.out / "gradient_norms.png", xlabel="training step")
+    print(f"gradient norms per layer: {args.out / 'gradient_norms.png'}")
     print(save_graph(model, x_test, y_test, args.out))
     print(f"test accuracy: {history['test_acc'][-1]:.4f}")
     return history["test_acc"][-1]

@@ -17,6 +17,7 @@ SCRIPTS = sorted(EXAMPLES.glob("*.py"))
 
 TINY_ARGS = {
     "train_digits.py": ["--epochs", "1", "--limit", "160", "--batch-size", "32", "--out", "{out}"],
+    "explain_conv_backward.py": ["--quick", "--out", "{out}"],
     "double_backward.py": ["--seed", "1"],
 }
 
