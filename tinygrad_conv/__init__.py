@@ -8,6 +8,7 @@ from . import ops, functional
 from . import tensor as _tensor_methods  # noqa: F401  (adds Tensor's methods: the one back-edge)
 from .functional import cat, stack
 from . import data, datasets, nn, optim, utils
+from . import composites as _composites  # noqa: F401  (records composite calls for drawings)
 from .random import manual_seed
 from .serialization import load, save
 
