@@ -169,6 +169,54 @@ def digits_cnn_collapsed() -> viz.Drawing:
     return graph
 
 
+class LeNet5(nn.Module):
+    """LeNet-5 as in PyTorch's "Neural Networks" tutorial: (N, 1, 32, 32) -> (N, 10)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, input):
+        c1 = F.relu(self.conv1(input))
+        s2 = F.max_pool2d(c1, (2, 2))
+        c3 = F.relu(self.conv2(s2))
+        s4 = F.max_pool2d(c3, 2)
+        s4 = s4.flatten(1)
+        f5 = F.relu(self.fc1(s4))
+        f6 = F.relu(self.fc2(f5))
+        return self.fc3(f6)
+
+
+def lenet5_loss() -> Tensor:
+    """LeNet-5 (seed 0, untrained) and its cross-entropy on the first digit of the digits test
+    set, scaled up from 8 x 8 to 32 x 32 pixels; after its backward."""
+    tc.manual_seed(0)
+    model = LeNet5()
+    _, _, x_test, y_test = tc.data.load_digits()
+    image = Tensor(np.kron(x_test[:1], np.ones((1, 1, 4, 4), dtype=np.float32)))
+    loss = named(F.cross_entropy(model(image), y_test[:1]), "loss")
+    loss.backward(retain_graph=True)
+    return loss
+
+
+@figure
+def lenet5_slide() -> viz.Drawing:
+    """LeNet-5 and its loss on one slide: one box per layer (group_modules=1), cross_entropy as
+    one op with its VJP, the rows wrapped to fit 16:9 (wrap=True), values as heatmaps."""
+    return viz.draw(lenet5_loss(), group_modules=1, wrap=True, formulas=True)
+
+
+@figure
+def lenet5_poster() -> viz.Drawing:
+    """Every op of LeNet-5 and its loss, in the module clusters, wrapped into rows for a 16:9
+    poster page: conv2d with its bias and linear are one op each."""
+    return viz.draw(lenet5_loss(), wrap=True)
+
+
 # ----------------------------------------------------------------------------------------------
 # Writing and checking
 

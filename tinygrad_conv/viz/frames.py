@@ -67,50 +67,63 @@ class _Gradients:
         return self.counts[key][k], max(self.total[key], 1), self.values[key][k]
 
 
+class _Replay:
+    """What every frame of one backward pass shares: the graph model, the gradients as they grow,
+    and the node statements already written (a tensor's is rewritten only when its gradient
+    changes)."""
+
+    def __init__(self, model, gradients: _Gradients, root: Tensor):
+        self.model, self.gradients, self.root = model, gradients, root
+        self.cache: dict = {}
+
+    def grad_of(self, step: int):
+        def grad_of(x):
+            state = self.gradients.at(x, step)
+            if state is None:
+                return None
+            count, total, value = state
+            share = f" ({count} of {total} contributions)" if total > 1 else ""
+            return f"grad{share}{' (seed)' if x is self.root else ''}", value
+        return grad_of
+
+    def style(self, step: int):
+        def style(x):
+            state = self.gradients.at(x, step)
+            if state is None:
+                return {}
+            return {"color": _COMPLETE if state[0] >= state[1] else _PARTIAL, "penwidth": "2"}
+        return style
+
+
 class _Frame(Drawing):
     """One backward frame. Its DOT is written when first read (`source`, `body`), from the shared
-    model and the gradients after its engine step; `current`, `changed` and `edge_labels` say what
-    this frame changes compared with the one before."""
+    replay at its engine step. What it changes compared with the frame before is all it stores:
+    `current` (the highlighted op's node id), `edge_labels` ((src, dst, slot) -> text) and
+    `changed` (the tensors whose gradient it adds to)."""
 
     _pending = None
 
-    def setup(self, model, gradients, step: int, current: str, edge_labels: dict, changed: list,
-              root) -> "_Frame":
-        self._pending = (model, gradients, step, root)
-        self.current, self.edge_labels, self.changed = current, edge_labels, changed
+    def setup(self, replay: _Replay, step: int, current: Tensor, edge_labels: dict,
+              changed: list) -> "_Frame":
+        self._pending = (replay, step)
+        self._current_tensor = current
+        self.current = replay.model.unit[id(current)]
+        self.edge_labels, self.changed = edge_labels, changed
         return self
 
     @property
     def body(self) -> list[str]:
         if self._pending is not None:
-            model, gradients, step, root = self._pending
+            replay, step = self._pending
             self._pending = None
-            self._emit(model, gradients, step, root)
+            replay.model.emit(self, grad_of=replay.grad_of(step), tensor_style=replay.style(step),
+                              current=self._current_tensor, edge_labels=self.edge_labels,
+                              cache=replay.cache)
         return self._body
 
     @body.setter
     def body(self, value) -> None:
         self._body = value
-
-    def _emit(self, model, gradients, step, root) -> None:
-        def grad_of(x):
-            state = gradients.at(x, step)
-            if state is None:
-                return None
-            count, total, value = state
-            share = f" ({count} of {total} contributions)" if total > 1 else ""
-            return f"grad{share}{' (seed)' if x is root else ''}", value
-
-        def style(x):
-            state = gradients.at(x, step)
-            if state is None:
-                return {}
-            return {"color": _COMPLETE if state[0] >= state[1] else _PARTIAL, "penwidth": "2"}
-
-        current = next(t for t in model.order if t.node is not None
-                       and model.unit[id(t)] == self.current)
-        model.emit(self, grad_of=grad_of, tensor_style=style, current=current,
-                   edge_labels=self.edge_labels)
 
 
 def _unit_title(model, t) -> str:
@@ -145,9 +158,14 @@ def backward_frames(root: Tensor, **draw_options) -> list[Drawing]:
         last[unit_of(step.tensor)] = s
         members[unit_of(step.tensor)].append(s)
     units = sorted(last, key=last.get)
+    replay = _Replay(model, gradients, root)
+    if model.wrap:                            # one set of rows for all frames: laid out with
+        final = len(steps) - 1                # every gradient known (the largest labels)
+        model.emit(_new_graph("layout", options["rankdir"]), grad_of=replay.grad_of(final),
+                   tensor_style=replay.style(final), cache=replay.cache)
     frames = []
     for k, unit in enumerate(units):
-        labels, sent, received = {}, {}, []
+        labels, sent, received, inside = {}, {}, [], {}
         for s in members[unit]:
             step = steps[s]
             t = step.tensor
@@ -156,6 +174,9 @@ def backward_frames(root: Tensor, **draw_options) -> list[Drawing]:
             for slot, p, dp in step.sent:
                 key = model.input_key(t, p, slot)
                 if key is None:
+                    if id(p) in model.parameters and id(p) in model.hidden:   # inside a box
+                        inside[id(p)] = (p, dp.data + inside[id(p)][1] if id(p) in inside
+                                         else dp.data)
                     continue
                 if key in sent:
                     sent[key] = (p, sent[key][1] + dp.data)
@@ -171,11 +192,12 @@ def backward_frames(root: Tensor, **draw_options) -> list[Drawing]:
             count, total, _ = gradients.at(p, s)
             if total > 1:
                 shared.append(f"{model.describe(p)}: {count} of {total} contributions")
-        sends = ", ".join(f"{_summary(value)} to {model.describe(p)}" for p, value in sent.values())
+        sends = ", ".join(f"{_summary(value)} to {model.describe(p)}"
+                          for p, value in list(sent.values()) + list(inside.values()))
         caption = (f"step {k + 1}/{len(units)}: the VJP of {_unit_title(model, first.tensor)} gets "
                    f"dY {_summary(first.dy.data)} from {model.describe(first.tensor)} and sends "
                    + (sends or "nothing") + (f"; {'; '.join(shared)}" if shared else ""))
         graph = _new_graph(f"frame{k}", options["rankdir"], comment=caption, cls=_Frame)
         graph.attr(id=f"frame{k}", label=_inline(caption), labelloc="t")
-        frames.append(graph.setup(model, gradients, s, unit, labels, received, root))
+        frames.append(graph.setup(replay, s, first.tensor, labels, received))
     return frames

@@ -15,7 +15,7 @@ import numpy as np
 
 from ._imports import Parameter, Tensor, call_of, toposort
 from .formulas import COMPOSITE_FORMULAS, FORMULAS
-from .rows import rows
+from .rows import RANKSEP, rows
 from .labels import (_BOX_STYLE, _CLUSTER_STYLE, _COMPOSITE_STYLE, _GRAD_EDGE, _HIGHLIGHT,
                      _OP_STYLE, _SMALL_SIZE, _STYLE, TINY, _array_rows, _Html, _html_label,
                      _inline, _label, _line, _lines, _number, _param_texts, _shape, _short, _wrap)
@@ -54,6 +54,20 @@ def _param_pairs(params) -> list[tuple[str, Tensor]]:
         if not isinstance(p, Tensor):
             raise TypeError(f"draw: params[{name!r}] must be a Tensor, got {type(p).__name__}")
     return pairs
+
+
+_SCRATCH = graphviz.Digraph()
+
+
+def _statement(node_id: str, label: _Html, attrs: dict) -> _Html:
+    """The DOT statement of one node (as graphviz writes it), keeping the label's size estimate."""
+    _SCRATCH.node(node_id, label, **attrs)
+    return _Html(_SCRATCH.body.pop(), label.width, label.height)
+
+
+def _state(grad: tuple | None):
+    """What a gradient row shows, as a key: its heading and which array."""
+    return None if grad is None else (grad[0], id(grad[1]))
 
 
 class _ModuleCall:
@@ -508,54 +522,77 @@ class _GraphModel:
 
     # --- emission ------------------------------------------------------------------------------
     def emit(self, graph: graphviz.Digraph, *, grad_of: Callable, tensor_style: Callable = None,
-             current: Tensor | None = None, edge_labels: Mapping = None) -> None:
+             current: Tensor | None = None, edge_labels: Mapping = None,
+             cache: dict | None = None) -> None:
         """Add every node, cluster and edge to `graph`.
 
         grad_of(t) gives (heading, array or None) for a tensor's gradient rows, or None;
         tensor_style(t) extra attributes; `current` is the op whose unit is highlighted;
-        edge_labels maps (src, dst, slot) to the text of a highlighted (gradient) edge.
+        edge_labels maps (src, dst, slot) to the text of a highlighted (gradient) edge. `cache`
+        keeps node statements between calls (backward frames), keyed by what they show.
         """
         edge_labels = edge_labels or {}
+        cache = {} if cache is None else cache
         current_unit = self.unit[id(current)] if current is not None else None
-        nodes = []                                # (node id, label, attributes, cluster)
+        nodes = []                                # (node id, DOT statement, cluster)
         units_done = set()
         for t in self.tensors:
             if t.node is not None:
                 unit = self.unit[id(t)]
-                if unit not in units_done:
-                    attrs, label = self._unit_node(t, grad_of)
-                    if attrs is not None:
-                        units_done.add(unit)
+                composite = self.composite_of.get(id(t))
+                drawn_here = id(t) in self.box_of or composite is None or composite.output is t
+                if unit not in units_done and drawn_here:
+                    box = self.box_of.get(id(t))
+                    shown = tuple(_state(grad_of(p)) for p in box.parameters) if box else ()
+                    key = (unit, unit == current_unit, shown)
+                    if key not in cache:
+                        attrs, label = self._unit_node(t, grad_of)
                         if unit == current_unit:
                             attrs.update(_HIGHLIGHT, **{"class": "current"})
-                        nodes.append((unit, label, attrs, self.cluster[unit]))
+                        cache[key] = _statement(unit, label, attrs)
+                    units_done.add(unit)
+                    nodes.append((unit, cache[key], self.cluster[unit]))
             if id(t) not in self.hidden:
-                attrs = dict(_STYLE[self.kind(t)])
-                if tensor_style is not None:
-                    attrs.update(tensor_style(t))
-                nodes.append((self.ids[id(t)], self.tensor_label(t, grad_of(t)), attrs,
-                              self.placement[id(t)]))
-        edges = self._edges()
+                node_id, grad = self.ids[id(t)], grad_of(t)
+                style = tensor_style(t) if tensor_style is not None else {}
+                key = (node_id, _state(grad), tuple(sorted(style.items())))
+                if key not in cache:
+                    cache[key] = _statement(node_id, self.tensor_label(t, grad),
+                                            {**_STYLE[self.kind(t)], **style})
+                nodes.append((node_id, cache[key], self.placement[id(t)]))
+        edges = self.edges()
         row: dict[str, int] = defaultdict(int)
         if self.wrap:
-            sizes = {n: (label.width, label.height) for n, label, _, _ in nodes}
-            row.update(rows(list(sizes), [e[:2] for e in edges], sizes,
-                            self._cluster_members(nodes), self.wrap))
-            graph.attr(rankdir="LR")
+            if self.rows is None:
+                self.rows = self.layout_rows(nodes)
+            row.update(self.rows)
+            graph.attr(rankdir="LR", ranksep=RANKSEP)
         bodies = self._bodies(graph, nodes, row)
-        for node_id, label, attrs, cluster in nodes:
-            bodies[cluster, row[node_id]].node(node_id, label, **attrs)
+        for node_id, statement, cluster in nodes:
+            bodies[cluster, row[node_id]].body.append(statement)
         self._nest(graph, bodies)
         for key in edges:
-            attrs = self._edge_attrs(key, edge_labels)
-            if row[key[0]] != row[key[1]]:
-                attrs["constraint"] = "false"         # into a later row: it starts at the left
-            graph.edge(key[0], key[1], **attrs)
+            label = edge_labels.get(key)
+            if (key, label) not in cache:
+                attrs = self._edge_attrs(key, edge_labels)
+                if row[key[0]] != row[key[1]]:
+                    attrs["constraint"] = "false"     # into a later row: it starts at the left
+                _SCRATCH.edge(key[0], key[1], **attrs)
+                cache[key, label] = _SCRATCH.body.pop()
+            graph.body.append(cache[key, label])
+
+    rows: dict[str, int] | None = None           # node id -> row, once laid out (wrap)
+
+    def layout_rows(self, nodes) -> dict[str, int]:
+        """The row of each node (wrap), from the estimated sizes of these node statements."""
+        sizes = {n: (statement.width, statement.height) for n, statement, _ in nodes}
+        return rows(list(sizes), [e[:2] for e in self.edges()], sizes,
+                    self._cluster_members(nodes), set(self.unit.values()), self.wrap)
 
     def _cluster_members(self, nodes) -> list[set[str]]:
         """The node ids inside each drawn cluster, its nested clusters' included."""
         inside: dict[_ModuleCall, set[str]] = defaultdict(set)
-        for node_id, _, _, cluster in nodes:
+        for node_id, _, cluster in nodes:
             while cluster is not None:
                 inside[cluster].add(node_id)
                 cluster = cluster.parent
@@ -565,7 +602,7 @@ class _GraphModel:
         """The (sub)graph each node goes in, by (cluster, row): a module's cluster, cut into one
         per row it spans when wrapped, each inside the invisible cluster of its row."""
         bodies: dict[tuple, graphviz.Digraph] = {}
-        rows_used = sorted({row[n] for n, _, _, _ in nodes})
+        rows_used = sorted({row[n] for n, _, _ in nodes})
         for r in rows_used:
             if self.wrap:
                 frame = graphviz.Digraph(name=f"cluster_row{r}")
@@ -574,7 +611,7 @@ class _GraphModel:
             else:
                 bodies[None, r] = graph
         needed = set()
-        for node_id, _, _, cluster in nodes:
+        for node_id, _, cluster in nodes:
             while cluster is not None:
                 needed.add((cluster, row[node_id]))
                 cluster = cluster.parent
@@ -591,23 +628,27 @@ class _GraphModel:
         return bodies
 
     def _nest(self, graph, bodies) -> None:
-        """Copy every cluster into its parent's body (children first: they were created after
-        their parents), then the row frames into the graph."""
-        for m, r in reversed([key for key in bodies if key[0] is not None]):
-            bodies[m.parent, r].subgraph(bodies[m, r])
+        """Copy every cluster into its parent's body, children in the order they were called
+        (in reverse creation order every child is complete before its parent takes it), then
+        the row frames into the graph."""
+        rows_used = sorted({r for _, r in bodies})
+        for parent in [*reversed(self.modules.values()), None]:
+            children = parent.children if parent is not None else self.top_modules
+            for r in rows_used:
+                for child in children:
+                    if (parent, r) in bodies and (child, r) in bodies:
+                        bodies[parent, r].subgraph(bodies[child, r])
         if self.wrap:
             for (m, r), body in bodies.items():
                 if m is None:
                     graph.subgraph(body)
 
-    def _unit_node(self, t: Tensor, grad_of: Callable) -> tuple[dict | None, str]:
-        """The attributes and label of the unit node of op output `t` (None: not drawn at t)."""
+    def _unit_node(self, t: Tensor, grad_of: Callable) -> tuple[dict, _Html]:
+        """The attributes and label of the unit node of op output `t`."""
         if id(t) in self.box_of:
             return dict(_BOX_STYLE), self.box_label(self.box_of[id(t)], grad_of)
         composite = self.composite_of.get(id(t))
         if composite is not None:
-            if composite.output is not t:
-                return None, ""
             attrs = dict(_COMPOSITE_STYLE)
             if self.formulas and composite.name in COMPOSITE_FORMULAS:
                 attrs["shape"] = "note"
@@ -617,8 +658,10 @@ class _GraphModel:
             attrs["shape"] = "note"
         return attrs, self.op_label(t)
 
-    def _edges(self) -> list[tuple]:
+    def edges(self) -> list[tuple]:
         """Every edge as (src, dst, slot): into each unit from its inputs, out to its results."""
+        if self._edge_list is not None:
+            return self._edge_list
         seen, edges = set(), []
         for t in self.order:
             if t.node is None:
@@ -631,7 +674,10 @@ class _GraphModel:
                     edges.append(key)
             if id(t) not in self.hidden:
                 edges.append((unit, self.ids[id(t)], None))
+        self._edge_list = edges
         return edges
+
+    _edge_list: list[tuple] | None = None
 
     @staticmethod
     def _edge_attrs(key, edge_labels) -> dict:

@@ -234,11 +234,15 @@ def _lines(texts: list[str], align: str = "CENTER", size: int = _FONT_SIZE) -> _
 
 
 def _html_label(rows: list[_Html]) -> _Html:
-    """A DOT HTML-like label: one table row per fragment, stacked and centred."""
-    cells = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows if row)
+    """A DOT HTML-like label: the fragments stacked and centred, as lines of text when they are
+    all text, else as the rows of a table."""
+    rows = [row for row in rows if row]
+    width, height = max((r.width for r in rows), default=0) + 20, sum(r.height + 2 for r in rows) + 10
+    if not any("<TABLE" in row for row in rows):
+        return _Html(f"<{'<BR/>'.join(rows)}>", width, height)
+    cells = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
     return _Html(f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}'
-                 f'</TABLE>>', max((r.width for r in rows), default=0) + 20,
-                 sum(r.height + 2 for r in rows) + 10)
+                 f'</TABLE>>', width, height)
 
 
 def _label(lines: list[str], left: list[str] = (), bold_first: bool = False) -> _Html:

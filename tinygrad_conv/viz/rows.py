@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 PAGE = (16.0, 9.0)             # the aspect ratio rows are chosen for
-_NODESEP, _RANKSEP = 18.0, 36.0    # dot's defaults, in points: within a rank, between ranks
+_NODESEP, _RANKSEP = 18.0, 25.0    # points: within a rank (dot's default), between ranks
+RANKSEP = "0.35"               # inches: the graph attribute that gives _RANKSEP
 _CLUSTER_MARGIN = 24.0         # a cluster's label and border, roughly
 
 
@@ -36,9 +37,10 @@ def depths(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
 
 
 def rows(nodes: list[str], edges: list[tuple[str, str]], sizes: dict[str, tuple[float, float]],
-         clusters: list[set[str]], per_row: int | bool) -> dict[str, int]:
+         clusters: list[set[str]], ops: set[str], per_row: int | bool) -> dict[str, int]:
     """The row of every node: `per_row` steps (an op and its result: two depths) per row, or with
-    per_row=True the rows that fit PAGE best. `clusters` are the node sets of module clusters."""
+    per_row=True the rows that fit PAGE best. `clusters` are the node sets of module clusters;
+    a row preferably starts with one of `ops` (so that it ends with a result)."""
     depth = depths(nodes, edges)
     is_leaf = set(nodes) - {b for _, b in edges}
     consumers = defaultdict(list)
@@ -60,11 +62,14 @@ def rows(nodes: list[str], edges: list[tuple[str, str]], sizes: dict[str, tuple[
         small = [(lo, hi) for lo, hi in spans
                  if sum(width[d] + _RANKSEP for d in order if lo <= d <= hi) <= target]
         allowed = {d for d in order if not any(lo < d <= hi for lo, hi in small)}
+        starts_op = {d for d in allowed if any(n in ops for n in column[d])}
         chunks, line = [], []
         for d in order:
             line.append(d)
             if sum(width[e] + _RANKSEP for e in line) > target and len(line) > 1:
-                cut = max((k for k in range(1, len(line)) if line[k] in allowed), default=None)
+                cut = max((k for k in range(1, len(line)) if line[k] in starts_op), default=None)
+                if cut is None:
+                    cut = max((k for k in range(1, len(line)) if line[k] in allowed), default=None)
                 if cut is not None:
                     chunks.append(line[:cut])
                     line = line[cut:]
