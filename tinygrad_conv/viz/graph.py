@@ -15,10 +15,10 @@ import numpy as np
 
 from ._imports import Parameter, Tensor, call_of, toposort
 from .formulas import COMPOSITE_FORMULAS, FORMULAS
-from .rows import RANKSEP, rows
+from .rows import NODESEP, RANKSEP, rows
 from .labels import (_BOX_STYLE, _CLUSTER_STYLE, _COMPOSITE_STYLE, _GRAD_EDGE, _HIGHLIGHT,
                      _OP_STYLE, _SMALL_SIZE, _STYLE, TINY, _array_rows, _Html, _html_label,
-                     _inline, _label, _line, _lines, _number, _param_texts, _shape, _short, _wrap)
+                     _inline, _label, _line, _lines, _number, _param_texts, _shape, _wrap)
 
 
 def _graph_order(root: Tensor) -> list[Tensor]:
@@ -482,9 +482,7 @@ class _GraphModel:
     def _param_texts(self, t: Tensor) -> list[str]:
         """The static parameters of the op (or composite call) that made `t`, as short texts."""
         composite = self.composite_of.get(id(t))
-        if composite is not None:
-            return [f"{k}={_short(v)}" for k, v in composite.params.items()]
-        return _param_texts(t.node.params)
+        return _param_texts(composite.params if composite is not None else t.node.params)
 
     def op_label(self, t: Tensor) -> _Html:
         composite = self.composite_of.get(id(t))
@@ -566,7 +564,7 @@ class _GraphModel:
             if self.rows is None:
                 self.rows = self.layout_rows(nodes)
             row.update(self.rows)
-            graph.attr(rankdir="LR", ranksep=RANKSEP)
+            graph.attr(rankdir="LR", ranksep=RANKSEP, nodesep=NODESEP)
         bodies = self._bodies(graph, nodes, row)
         for node_id, statement, cluster in nodes:
             bodies[cluster, row[node_id]].body.append(statement)

@@ -24,7 +24,8 @@ NUMBERS_UP_TO = (7, 7)        # a channel of at most 7 rows and 7 columns is wri
 NUMBER_CHANNELS = 4           # ... when the tensor has at most this many channels
 HEATMAP_SIDE = 12             # larger channels: heatmaps of at most 12 x 12 cells (vectors 48)
 HEATMAP_CHANNELS = 8          # of at most this many channels (the first ones)
-_CELL = 3                     # points per heatmap cell
+_CELL = 3                     # points per heatmap cell, at least
+_HEATMAP_MIN = 24             # points along the longer side of a channel's heatmap, at least
 
 _FONT = "Helvetica"
 _FONT_SIZE, _SMALL_SIZE, _EDGE_SIZE = 14, 12, 12
@@ -311,18 +312,20 @@ def _block_means(channel: np.ndarray, block: int) -> np.ndarray:
 
 
 def _heatmap_table(channel: np.ndarray, top: float) -> _Html:
-    """One channel as a table of coloured cells (the first row and column carry the sizes)."""
+    """One channel as a table of coloured cells (the first row and column carry the sizes),
+    at least _HEATMAP_MIN points on its longer side."""
+    cell = max(_CELL, math.ceil(_HEATMAP_MIN / max(channel.shape)))
     rows = []
     for i, row in enumerate(channel):
         cells = []
         for j, v in enumerate(row):
-            size = (f' WIDTH="{_CELL}"' if i == 0 else "") + (f' HEIGHT="{_CELL}"' if j == 0 else "")
+            size = (f' WIDTH="{cell}"' if i == 0 else "") + (f' HEIGHT="{cell}"' if j == 0 else "")
             colour = _colour(float(v) / top) if np.isfinite(v) else "#000000"
             cells.append(f'<TD BGCOLOR="{colour}"{size}></TD>')
         rows.append(f"<TR>{''.join(cells)}</TR>")
     h, w = channel.shape
     return _Html(f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">'
-                 f'{"".join(rows)}</TABLE>', _CELL * w, _CELL * h)
+                 f'{"".join(rows)}</TABLE>', cell * w, cell * h)
 
 
 def _side_by_side(tables: list[_Html], fixed: bool = False) -> _Html:

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 PAGE = (16.0, 9.0)             # the aspect ratio rows are chosen for
-_NODESEP, _RANKSEP = 18.0, 25.0    # points: within a rank (dot's default), between ranks
-RANKSEP = "0.35"               # inches: the graph attribute that gives _RANKSEP
+_NODESEP, _RANKSEP = 11.0, 25.0    # points: between nodes of a rank, between ranks
+NODESEP, RANKSEP = "0.15", "0.35"  # the graph attributes (inches) that give them
 _CLUSTER_MARGIN = 24.0         # a cluster's label and border, roughly
 
 
@@ -77,8 +77,9 @@ def rows(nodes: list[str], edges: list[tuple[str, str]], sizes: dict[str, tuple[
 
     if per_row is True:
         total = sum(width[d] + _RANKSEP for d in order)
+        nesting = {n: sum(n in c for c in clusters) for n in nodes}   # clusters around each node
         candidates = [split(total / count) for count in range(1, min(len(order), 120) + 1)]
-        chunks = max(candidates, key=lambda c: _scale(c, column, sizes, len(clusters)))
+        chunks = max(candidates, key=lambda c: _scale(c, column, sizes, nesting))
     else:
         chunks = [order[k:k + 2 * per_row] for k in range(0, len(order), 2 * per_row)]
         if len(order) > 2 * per_row:                  # keep clusters whole where that is possible
@@ -88,16 +89,19 @@ def rows(nodes: list[str], edges: list[tuple[str, str]], sizes: dict[str, tuple[
     return {n: row_of_depth[place[n]] for n in nodes}
 
 
-def _scale(chunks, column, sizes, clusters: int) -> float:
+def _scale(chunks, column, sizes, nesting: dict[str, int]) -> float:
     """How large the drawing with these rows can be scaled into PAGE (its estimated size: the
-    rows share their columns, each row is as tall as its tallest column)."""
+    rows share their columns, each row is as tall as its tallest column plus the borders and
+    labels of the clusters around it)."""
     widths = defaultdict(float)
     height = 0.0
     for chunk in chunks:
         tallest = 0.0
         for k, d in enumerate(chunk):
             widths[k] = max(widths[k], max(sizes[n][0] for n in column[d]))
-            tallest = max(tallest, sum(sizes[n][1] + _NODESEP for n in column[d]))
-        height += tallest + _NODESEP + (_CLUSTER_MARGIN if clusters else 0)
-    width = sum(w + _RANKSEP for w in widths.values()) + (_CLUSTER_MARGIN if clusters else 0)
+            tallest = max(tallest, sum(sizes[n][1] + _NODESEP for n in column[d])
+                          + _CLUSTER_MARGIN * max(nesting[n] for n in column[d]))
+        height += tallest + _NODESEP
+    deepest = max(nesting.values(), default=0)
+    width = sum(w + _RANKSEP for w in widths.values()) + _CLUSTER_MARGIN * deepest
     return min(PAGE[0] / width, PAGE[1] / height)
