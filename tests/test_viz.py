@@ -20,6 +20,7 @@ from tinygrad_conv.viz.formulas import COMPOSITE_FORMULAS
 from tinygrad_conv.viz.labels import _number, _pad_and_crop, _summary
 from tinygrad_conv.viz.rendering import _wasm_svg
 
+from gallery import load_gallery
 from dot_text import all_text, attribute, edge_line, edges, find, label_of, node_ids, node_line
 
 HAS_DOT = shutil.which("dot") is not None
@@ -612,13 +613,7 @@ def test_viz_is_reachable_from_the_package():
 
 @pytest.fixture(scope="module")
 def make_figures():
-    import importlib.util
-    from pathlib import Path
-    path = Path(__file__).resolve().parent.parent / "viz" / "make_figures.py"
-    spec = importlib.util.spec_from_file_location("make_figures", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_gallery()
 
 
 def test_figure_check_ignores_last_digit_rounding_only(make_figures):

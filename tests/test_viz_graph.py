@@ -1,10 +1,8 @@
 """The graph model: composites drawn as one op (and expanded on request), tensors named by where
 they come from, values as numbers or heatmaps, backward frames per drawn op that store only what
 changes, and the LeNet-5 figures measured against a 16:9 slide and poster."""
-import importlib.util
 import re
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +12,7 @@ import tinygrad_conv.functional as F
 from tinygrad_conv import Tensor, nn, viz
 from tinygrad_conv.viz.labels import _colour
 
+from gallery import load_gallery
 from dot_text import all_text, attribute, edge_line, edges, find, label_of, node_ids, node_line
 
 HAS_DOT = shutil.which("dot") is not None
@@ -222,14 +221,6 @@ def test_gradient_edges_point_the_way_the_gradient_flows():
 
 # ---- sizes on a slide and a poster ------------------------------------------------------------
 
-def gallery():
-    path = Path(__file__).resolve().parent.parent / "viz" / "make_figures.py"
-    spec = importlib.util.spec_from_file_location("make_figures_sizes", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def svg_size(graph) -> tuple[float, float, float]:
     """(width, height, smallest font size) of the rendered SVG, in points."""
     svg = viz.svg_text(graph)
@@ -241,7 +232,7 @@ def svg_size(graph) -> tuple[float, float, float]:
 @pytest.mark.skipif(not HAS_DOT, reason="Graphviz dot is not installed")
 def test_lenet5_fits_a_slide_and_a_poster():
     pytest.importorskip("sklearn")
-    figures = gallery()
+    figures = load_gallery("make_figures_sizes")
     width, height, font = svg_size(figures.lenet5_slide())
     scale = min(1920 / width, 1080 / height)                 # shown as large as fits 1920 x 1080 px
     assert font * scale >= 12, (width, height, font, scale)  # text of 12 px at least

@@ -2,11 +2,9 @@
 quotes, tags, DOT attribute syntax, braces, backslashes and unicode go through draw, the backward
 frames, the HTML player and the gallery script, and come out as text, with no node, edge,
 attribute, link or script of their own."""
-import importlib.util
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +14,7 @@ from tinygrad_conv import Tensor, manual_seed, nn, viz
 from tinygrad_conv.viz.rendering import _wasm_svg
 
 from dot_text import edges, node_ids
+from gallery import load_gallery
 
 HOSTILE = ["two\nlines", 'say "hi"', "<script>alert(1)</script>",
            ']; x [URL="javascript:alert(1)"', "{ } braces", "back\\slash\\", "\\", "ünï ✓ 𝔘 中",
@@ -123,17 +122,9 @@ def test_hostile_names_in_the_player(name, tmp_path):
     assert len(captions) == len(viz.backward_frames(loss)) and all("\n" not in c for c in captions)
 
 
-def load_gallery():
-    path = Path(__file__).resolve().parent.parent / "viz" / "make_figures.py"
-    spec = importlib.util.spec_from_file_location("make_figures_hostile", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.skipif(not HAS_DOT, reason="Graphviz dot is not installed")
 def test_hostile_names_through_the_gallery_script(tmp_path, monkeypatch):
-    gallery = load_gallery()
+    gallery = load_gallery("make_figures_hostile")
 
     def hostile_figure():
         """A figure of hostile names."""

@@ -397,20 +397,21 @@ def _linear(call, y) -> list[str]:
         batch = " (summed over the batch axes)" if x.ndim > 2 else ""
         lines.append(f"dW = dYᵀ X: {_shape((out,) + y.shape[:-1])} {_shape(x.shape)} -> "
                      f"{_shape(w.shape)}{batch}")
+    return lines + _bias_line(call, y, "Σ_n dY")
+
+
+def _bias_line(call, y, sum_text: str) -> list[str]:
+    """db = sum_text: dY's shape -> b's, when the call has a bias that needs a gradient."""
     bias = call.argument("bias")
-    if bias is not None and bias.requires_grad:
-        lines.append(f"db = Σ_n dY: {_shape(y.shape)} -> {_shape(bias.shape)}")
-    return lines
+    if bias is None or not bias.requires_grad:
+        return []
+    return [f"db = {sum_text}: {_shape(y.shape)} -> {_shape(bias.shape)}"]
 
 
 @formula("conv2d", composite=True)
 def _conv2d_with_bias(call, y) -> list[str]:
     (conv,) = [t for t in call.interior if t.node.op.name == "conv2d"]
-    lines = FORMULAS["conv2d"](conv.node, conv)
-    bias = call.argument("bias")
-    if bias is not None and bias.requires_grad:
-        lines.append(f"db = Σ dY over N, OH, OW: {_shape(y.shape)} -> {_shape(bias.shape)}")
-    return lines
+    return FORMULAS["conv2d"](conv.node, conv) + _bias_line(call, y, "Σ dY over N, OH, OW")
 
 
 @formula("mse_loss", composite=True)
