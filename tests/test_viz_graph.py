@@ -13,7 +13,7 @@ from tinygrad_conv import Tensor, nn, viz
 from tinygrad_conv.viz.labels import _colour
 
 from gallery import load_gallery
-from dot_text import all_text, attribute, edge_line, edges, find, label_of, node_ids, node_line
+from dot_text import all_text, attribute, edges, find, label_of, node_ids, node_line
 
 HAS_DOT = shutil.which("dot") is not None
 

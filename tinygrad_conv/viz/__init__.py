@@ -16,10 +16,10 @@ same model gives the same DOT text and committed figures diff cleanly.
 
 This file only re-exports. The modules, each importing only those before it: labels (text, values
 and styles of the HTML-like labels), formulas (each primitive's and composite's VJP as text), rows
-(wrapping a long graph into rows), graph (the nodes, edges and clusters of one drawing), draw,
-frames (the backward pass step by step); rendering (SVG and image files, used by draw and player)
-and player (the HTML step-through page). Which primitives one composite call made is recorded by
-tinygrad_conv/composites.py.
+(wrapping a long graph into rows), composite_units (a composite call as one drawn op), graph (the
+nodes, edges and clusters of one drawing), draw, frames (the backward pass step by step);
+rendering (SVG and image files, used by draw and player) and player (the HTML step-through page).
+Which primitives one composite call made is recorded by tinygrad_conv/composites.py.
 """
 from .draw import Drawing, draw
 from .formulas import FORMULAS  # noqa: F401

@@ -339,7 +339,7 @@ def _normaliser(call, z) -> str:
         return f" / N, N = {_class_rows(z)}"
     kept = t != call.argument("ignore_index")
     if call.argument("weight") is not None:
-        return f" / Σ w[y] over the rows counted"
+        return " / Σ w[y] over the rows counted"
     return f" / N, N = {int(kept.sum())}" + (" rows not ignored" if not kept.all() else "")
 
 

@@ -11,14 +11,15 @@ from collections import defaultdict
 from typing import Callable, Mapping
 
 import graphviz
-import numpy as np
 
-from ._imports import Parameter, Tensor, call_of, toposort
+from ._imports import Parameter, Tensor, toposort
+from .composite_units import _Composite, composite_units
 from .formulas import COMPOSITE_FORMULAS, FORMULAS
 from .rows import NODESEP, RANKSEP, rows
 from .labels import (_BOX_STYLE, _CLUSTER_STYLE, _COMPOSITE_STYLE, _GRAD_EDGE, _HIGHLIGHT,
                      _OP_STYLE, _SMALL_SIZE, _STYLE, TINY, _array_rows, _Html, _html_label,
-                     _inline, _label, _line, _lines, _number, _param_texts, _shape, _wrap)
+                     _inline, _label, _line, _lines, _number, _param_texts, _shape, _summary,
+                     _wrap)
 
 
 def _graph_order(root: Tensor) -> list[Tensor]:
@@ -56,13 +57,11 @@ def _param_pairs(params) -> list[tuple[str, Tensor]]:
     return pairs
 
 
-_SCRATCH = graphviz.Digraph()
-
-
-def _statement(node_id: str, label: _Html, attrs: dict) -> _Html:
-    """The DOT statement of one node (as graphviz writes it), keeping the label's size estimate."""
-    _SCRATCH.node(node_id, label, **attrs)
-    return _Html(_SCRATCH.body.pop(), label.width, label.height)
+def _statement(scratch: graphviz.Digraph, node_id: str, label: _Html, attrs: dict) -> _Html:
+    """The DOT statement of one node, as graphviz writes it (into `scratch`, then taken out),
+    keeping the label's size estimate."""
+    scratch.node(node_id, label, **attrs)
+    return _Html(scratch.body.pop(), label.width, label.height)
 
 
 def _state(grad: tuple | None):
@@ -107,47 +106,6 @@ class _ModuleCall:
         return f"{self.name} · {self.description}" if self.name else self.description
 
 
-class _Composite:
-    """One call of a composite function drawn as one op: its output, the tensors made inside it
-    (hidden), and its inputs in the order of the function's arguments."""
-
-    def __init__(self, call, output: Tensor, unit_id: str, interior: list[Tensor],
-                 inputs: list[tuple[str, Tensor]], data: list[tuple[str, Tensor]]):
-        self.call, self.output, self.id = call, output, unit_id
-        self.name = call.name
-        self.interior = interior              # tensors made inside, the output last
-        self.inputs = inputs                  # (argument name, tensor) for each drawn input
-        self.data = data                      # inputs that are not in the autograd graph (target)
-        self.parents = tuple(t for _, t in inputs)      # for formulas, as Node.parents
-        self.params = {k: v for k, v in call.params.items()
-                       if not isinstance(v, (np.ndarray, Tensor))}
-
-    @property
-    def op(self):                             # formulas read node.op.name
-        return self
-
-    def argument(self, name: str):
-        return dict(self.call.arguments).get(name)
-
-
-def _interior(output: Tensor, stops: set[int]) -> tuple[list[Tensor], list[Tensor]]:
-    """The tensors a composite call made (walking back from its output to its tensor arguments,
-    `stops`) and the arguments reached, in walk order."""
-    inside, reached, seen, stack = [], [], set(), [output]
-    while stack:
-        t = stack.pop()
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        if id(t) in stops:
-            reached.append(t)
-            continue
-        inside.append(t)
-        if t.node is not None:
-            stack.extend(reversed(t.node.parents))
-    return inside, reached
-
-
 class _GraphModel:
     """Where each tensor and op of one graph goes, and what it is called; built once per root and
     written into a Digraph by emit (once by draw, once per frame by backward_frames)."""
@@ -162,10 +120,9 @@ class _GraphModel:
             if t.node is not None:
                 for p in t.node.parents:
                     self.consumers[id(p)].append(t)
-        self.composite_of: dict[int, _Composite] = {}     # id(tensor made inside) -> its call
-        self.composites: list[_Composite] = []            # in reverse toposort order of outputs
-        if not expand_composites:
-            self._find_composites()
+        # id(tensor made inside a composite call) -> the call, drawn as one op; the calls
+        self.composite_of, self.composites = ({}, []) if expand_composites else \
+            composite_units(self.order, self.consumers)
         self.ids: dict[int, str] = {}                 # id(tensor) -> "t7"
         self.op_ids: dict[int, str] = {}              # id(tensor) -> "op3" for the op that made it
         self.tensors: list[Tensor] = []               # every drawn candidate, in numbering order
@@ -191,45 +148,6 @@ class _GraphModel:
     def _number(self, t: Tensor) -> None:
         self.ids[id(t)] = f"t{len(self.ids)}"
         self.tensors.append(t)
-
-    # --- composite calls -----------------------------------------------------------------------
-    def _find_composites(self) -> None:
-        """Each composite call whose result is in the graph, the outermost first, made of at least
-        two primitives and used only through its result, becomes one unit."""
-        for t in reversed(self.order):
-            if t.node is None or id(t) in self.composite_of:
-                continue
-            call = call_of(t)
-            if call is None:
-                continue
-            arguments = call.tensors
-            inside, reached = _interior(t, {id(x) for _, x in arguments})
-            ops = [x for x in inside if x.node is not None]
-            members = {id(x) for x in inside}
-            if len(ops) < 2 or any(id(x) in self.composite_of for x in inside) or any(
-                    id(c) not in members for x in inside if x is not t for c in self.consumers[id(x)]):
-                continue
-            reached_ids = {id(x) for x in reached}
-            inputs, data, drawn = [], [], set()
-            for name, x in arguments:
-                if id(x) in drawn:
-                    continue
-                if id(x) in reached_ids:
-                    inputs.append((name, x))
-                    drawn.add(id(x))
-                elif not x.requires_grad:             # a target or class weights: data, no graph
-                    inputs.append((name, x))
-                    data.append((name, x))
-                    drawn.add(id(x))
-            for name, value in call.arguments:        # targets given as numpy arrays
-                if isinstance(value, np.ndarray):
-                    x = Tensor(value)
-                    inputs.append((name, x))
-                    data.append((name, x))
-            composite = _Composite(call, t, "", ops[::-1], inputs, data)
-            self.composites.append(composite)
-            for x in inside:
-                self.composite_of[id(x)] = composite
 
     # --- names and kinds -----------------------------------------------------------------------
     def _name_tensors(self, params) -> None:
@@ -513,8 +431,7 @@ class _GraphModel:
             grad = grad_of(t)
             if grad is not None:
                 heading, value = grad
-                text += f" {heading}" + ("" if value is None else
-                                         f" ‖·‖={_number(np.linalg.norm(value.astype(np.float64).ravel()))}")
+                text += f" {heading}" + ("" if value is None else f" {_summary(value)}")
             rows.append(_line(text, _SMALL_SIZE))
         return _html_label(rows)
 
@@ -531,6 +448,7 @@ class _GraphModel:
         """
         edge_labels = edge_labels or {}
         cache = {} if cache is None else cache
+        scratch = graphviz.Digraph()              # writes statements, one at a time
         current_unit = self.unit[id(current)] if current is not None else None
         nodes = []                                # (node id, DOT statement, cluster)
         units_done = set()
@@ -547,7 +465,7 @@ class _GraphModel:
                         attrs, label = self._unit_node(t, grad_of)
                         if unit == current_unit:
                             attrs.update(_HIGHLIGHT, **{"class": "current"})
-                        cache[key] = _statement(unit, label, attrs)
+                        cache[key] = _statement(scratch, unit, label, attrs)
                     units_done.add(unit)
                     nodes.append((unit, cache[key], self.cluster[unit]))
             if id(t) not in self.hidden:
@@ -555,7 +473,7 @@ class _GraphModel:
                 style = tensor_style(t) if tensor_style is not None else {}
                 key = (node_id, _state(grad), tuple(sorted(style.items())))
                 if key not in cache:
-                    cache[key] = _statement(node_id, self.tensor_label(t, grad),
+                    cache[key] = _statement(scratch, node_id, self.tensor_label(t, grad),
                                             {**_STYLE[self.kind(t)], **style})
                 nodes.append((node_id, cache[key], self.placement[id(t)]))
         edges = self.edges()
@@ -575,8 +493,8 @@ class _GraphModel:
                 attrs = self._edge_attrs(key, edge_labels)
                 if row[key[0]] != row[key[1]]:
                     attrs["constraint"] = "false"     # into a later row: it starts at the left
-                _SCRATCH.edge(key[0], key[1], **attrs)
-                cache[key, label] = _SCRATCH.body.pop()
+                scratch.edge(key[0], key[1], **attrs)
+                cache[key, label] = scratch.body.pop()
             graph.body.append(cache[key, label])
 
     rows: dict[str, int] | None = None           # node id -> row, once laid out (wrap)
