@@ -352,8 +352,8 @@ def _cross_entropy(call, y) -> list[str]:
     if smoothing:
         target = f"((1−{_number(smoothing)})·{target} + {_number(smoothing)}/C)"
     weight = "w[y]·" if call.argument("weight") is not None and not probabilities else ""
-    lines = [f"L = −log softmax(Z)[{'P' if probabilities else 'y'}]"
-             + (", averaged" if call.argument("reduction") == "mean" else ""),
+    loss = "−Σ_c P_c log softmax(Z)_c" if probabilities else "−log softmax(Z)[y]"
+    lines = [f"L = {loss}" + (", averaged" if call.argument("reduction") == "mean" else ""),
              f"dZ = {weight}(softmax(Z) − {target}){_normaliser(call, z)}: "
              f"{_shape(z.shape)}",
              "   times dY (1 when the loss is the root)"]

@@ -126,6 +126,30 @@ class _Frame(Drawing):
         self._body = value
 
 
+def _what_moves(model, steps: list[_Step]) -> tuple[dict, dict, dict]:
+    """What the VJPs of one drawn op move: the edge labels (dY on each drawn output, "sends ..."
+    on each drawn input), {edge: (input, all it sent along the edge)} and {id(parameter):
+    (parameter, all it received)} for the parameters hidden inside a collapsed module."""
+    labels, sent, inside = {}, {}, {}
+    for step in steps:
+        t = step.tensor
+        if id(t) not in model.hidden:
+            labels[(model.unit[id(t)], model.ids[id(t)], None)] = f"dY {_summary(step.dy.data)}"
+        for slot, p, dp in step.sent:
+            key = model.input_key(t, p, slot)
+            if key is not None:
+                _add_to(sent, key, p, dp.data)
+            elif id(p) in model.parameters and id(p) in model.hidden:
+                _add_to(inside, id(p), p, dp.data)
+    for key, (_, value) in sent.items():
+        labels[key] = f"sends {_summary(value)}"
+    return labels, sent, inside
+
+
+def _add_to(sums: dict, key, tensor, value) -> None:
+    sums[key] = (tensor, value if key not in sums else sums[key][1] + value)
+
+
 def _unit_title(model, t) -> str:
     box = model.box_of.get(id(t))
     return box.short if box is not None else model.unit_name(t)
@@ -165,39 +189,19 @@ def backward_frames(root: Tensor, **draw_options) -> list[Drawing]:
                    tensor_style=replay.style(final), cache=replay.cache)
     frames = []
     for k, unit in enumerate(units):
-        labels, sent, received, inside = {}, {}, [], {}
-        for s in members[unit]:
-            step = steps[s]
-            t = step.tensor
-            if id(t) not in model.hidden:
-                labels[(unit, model.ids[id(t)], None)] = f"dY {_summary(step.dy.data)}"
-            for slot, p, dp in step.sent:
-                key = model.input_key(t, p, slot)
-                if key is None:
-                    if id(p) in model.parameters and id(p) in model.hidden:   # inside a box
-                        inside[id(p)] = (p, dp.data + inside[id(p)][1] if id(p) in inside
-                                         else dp.data)
-                    continue
-                if key in sent:
-                    sent[key] = (p, sent[key][1] + dp.data)
-                else:
-                    sent[key] = (p, dp.data)
-                    received.append(p)
-        for key, (_, value) in sent.items():
-            labels[key] = f"sends {_summary(value)}"
-        first = steps[members[unit][0]]
-        s = last[unit]
-        shared = []
-        for p in received:
+        first, s = steps[members[unit][0]], last[unit]
+        labels, sent, inside = _what_moves(model, [steps[m] for m in members[unit]])
+        shared = []                           # tensors that get gradients from several ops
+        for p, _ in sent.values():
             count, total, _ = gradients.at(p, s)
             if total > 1:
                 shared.append(f"{model.describe(p)}: {count} of {total} contributions")
         sends = ", ".join(f"{_summary(value)} to {model.describe(p)}"
-                          for p, value in list(sent.values()) + list(inside.values()))
+                          for p, value in [*sent.values(), *inside.values()])
         caption = (f"step {k + 1}/{len(units)}: the VJP of {_unit_title(model, first.tensor)} gets "
                    f"dY {_summary(first.dy.data)} from {model.describe(first.tensor)} and sends "
                    + (sends or "nothing") + (f"; {'; '.join(shared)}" if shared else ""))
         graph = _new_graph(f"frame{k}", options["rankdir"], comment=caption, cls=_Frame)
         graph.attr(id=f"frame{k}", label=_inline(caption), labelloc="t")
-        frames.append(graph.setup(replay, s, first.tensor, labels, received))
+        frames.append(graph.setup(replay, s, first.tensor, labels, [p for p, _ in sent.values()]))
     return frames
