@@ -82,9 +82,10 @@ def shared_weight_accumulates() -> viz.Drawing:
 
 
 def conv_block_loss() -> Tensor:
-    """images -> conv2d (stride 2, padding 1) + bias -> relu -> 2x2 max-pool -> sum."""
+    """images -> conv2d (stride 2, padding 1) + bias -> relu -> 2x2 max-pool -> sum. The images
+    require a gradient, so that the conv computes (and its label shows) dX."""
     rng = np.random.default_rng(0)
-    images = named(Tensor(rng.standard_normal((2, 3, 8, 8))), "images")
+    images = named(Tensor(rng.standard_normal((2, 3, 8, 8)), requires_grad=True), "images")
     weight = named(nn.Parameter(0.3 * rng.standard_normal((4, 3, 3, 3))), "W")
     bias = named(nn.Parameter(0.1 * rng.standard_normal(4)), "b")
     y = F.conv2d(images, weight, bias, stride=2, padding=1)
@@ -117,6 +118,21 @@ def strided_conv_backward_graph() -> viz.Drawing:
     dy = named(Tensor(rng.standard_normal(y.shape), requires_grad=True), "dY")
     y.backward(dy, create_graph=True)
     return viz.draw(named(x.grad, "dX"))
+
+
+@figure
+def conv_worked_example() -> viz.Drawing:
+    """The worked example: X = 1..25 under a Sobel filter W, and dY = 1..9 coming back through
+    L = sum(Y * dY). Every small tensor shows its numbers: Y = -8 everywhere,
+    dW = X ⋆ dY = [[411, 456, 501], ...]."""
+    x = named(Tensor(np.arange(1.0, 26).reshape(1, 1, 5, 5)), "X")
+    w = named(Tensor(np.array([[1.0, 0, -1], [2, 0, -2], [1, 0, -1]]).reshape(1, 1, 3, 3),
+                     requires_grad=True), "W")
+    y = named(F.conv2d(x, w), "Y")
+    dy = named(Tensor(np.arange(1.0, 10).reshape(1, 1, 3, 3)), "dY")
+    loss = named((y * dy).sum(), "L")
+    loss.backward(retain_graph=True)
+    return viz.draw(loss, formulas=True, rankdir="LR")
 
 
 @functools.lru_cache(maxsize=None)
@@ -152,9 +168,9 @@ def digits_loss():
 @figure
 def digits_cnn_modules() -> viz.Drawing:
     """The trained digits CNN on one test image: every op inside its module's cluster, parameters
-    named from the model, each with its gradient."""
+    named from the model, each with its gradient; rows wrapped to fit a 16:9 page."""
     loss, title = digits_loss()
-    graph = viz.draw(loss)
+    graph = viz.draw(loss, wrap=True)
     graph.attr(label=title, labelloc="t")
     return graph
 
@@ -164,9 +180,57 @@ def digits_cnn_collapsed() -> viz.Drawing:
     """The same graph with group_modules=1: each layer collapsed into one box that lists its
     parameters and their gradients."""
     loss, title = digits_loss()
-    graph = viz.draw(loss, group_modules=1)
+    graph = viz.draw(loss, group_modules=1, wrap=True)
     graph.attr(label=title, labelloc="t")
     return graph
+
+
+class LeNet5(nn.Module):
+    """LeNet-5 as in PyTorch's "Neural Networks" tutorial: (N, 1, 32, 32) -> (N, 10)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, input):
+        c1 = F.relu(self.conv1(input))
+        s2 = F.max_pool2d(c1, (2, 2))
+        c3 = F.relu(self.conv2(s2))
+        s4 = F.max_pool2d(c3, 2)
+        s4 = s4.flatten(1)
+        f5 = F.relu(self.fc1(s4))
+        f6 = F.relu(self.fc2(f5))
+        return self.fc3(f6)
+
+
+def lenet5_loss() -> Tensor:
+    """LeNet-5 (seed 0, untrained) and its cross-entropy on the first digit of the digits test
+    set, scaled up from 8 x 8 to 32 x 32 pixels; after its backward."""
+    tc.manual_seed(0)
+    model = LeNet5()
+    _, _, x_test, y_test = tc.data.load_digits()
+    image = Tensor(np.kron(x_test[:1], np.ones((1, 1, 4, 4), dtype=np.float32)))
+    loss = named(F.cross_entropy(model(image), y_test[:1]), "loss")
+    loss.backward(retain_graph=True)
+    return loss
+
+
+@figure
+def lenet5_slide() -> viz.Drawing:
+    """LeNet-5 and its loss on one slide: one box per layer (group_modules=1), cross_entropy as
+    one op with its VJP, the rows wrapped to fit 16:9 (wrap=True), values as heatmaps."""
+    return viz.draw(lenet5_loss(), group_modules=1, wrap=True, formulas=True)
+
+
+@figure
+def lenet5_poster() -> viz.Drawing:
+    """Every op of LeNet-5 and its loss, in the module clusters, wrapped into rows for a 16:9
+    poster page: conv2d with its bias and linear are one op each."""
+    return viz.draw(lenet5_loss(), wrap=True)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import ops
 from ..autograd import Tensor
+from ..autograd.composites import composite
 from .contract import class_axis, tensor_arg
 from .elementwise import float_input
 
@@ -45,6 +46,7 @@ def _float_logits(input, dtype, fn: str) -> Tensor:
     return x
 
 
+@composite("softmax")
 def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     """y_i = e^{x_i} / sum_j e^{x_j} along `dim`.   any shape -> same shape, rows sum to 1"""
     x = _float_logits(input, dtype, "softmax")
@@ -53,6 +55,7 @@ def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     return e / ops.sum_(e, axis=axis, keepdims=True)
 
 
+@composite("log_softmax")
 def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     """y_i = x_i - log sum_j e^{x_j} along `dim`, computed as z_i - log sum_j e^{z_j} with z = x - max x.
 

@@ -6,9 +6,11 @@ import numpy as np
 
 from .. import ops
 from ..autograd import Tensor
+from ..autograd.composites import composite
 from .contract import conv_padding, image_input, pair_arg, positive_int, tensor_arg, unbatch
 
 
+@composite("conv2d")
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0,
            dilation=1, groups: int = 1) -> Tensor:
     """y = pad(x) ⋆ w + b: 2-D cross-correlation, as torch.nn.functional.conv2d.

@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import ops
 from ..autograd import Tensor
+from ..autograd.composites import composite
 from .contract import broadcast_shape, same_numeric_dtype, tensor_arg
 from .shape import transpose
 
@@ -37,6 +38,7 @@ def matmul(x: Tensor, y: Tensor) -> Tensor:
     return z
 
 
+@composite("linear")
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x W^T + b.   x: (..., in), W: (out, in), b: (out,) -> y: (..., out)"""
     x, w = tensor_arg(input, "input"), tensor_arg(weight, "weight")

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import ops
 from ..autograd import Tensor
+from ..autograd.composites import composite
 from .activation import log_softmax
 from .contract import check_reduction, tensor_arg
 from .reduce import mean
@@ -53,6 +54,7 @@ def _rows_of_classes(x: Tensor) -> Tensor:
     return ops.reshape(classes_last, shape=(x.data.size // C, C))
 
 
+@composite("nll_loss")
 def nll_loss(input: Tensor, target, weight: Tensor | None = None, ignore_index: int = -100,
              reduction: str = "mean") -> Tensor:
     """loss_n = -w[t_n] * input[n, t_n]; 'mean' divides the sum by sum_n w[t_n].
@@ -87,6 +89,7 @@ def nll_loss(input: Tensor, target, weight: Tensor | None = None, ignore_index: 
     return total if reduction == "sum" else _mean_of(total, w.sum())
 
 
+@composite("cross_entropy")
 def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_index: int = -100,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """loss_n = -log softmax(x_n)[t_n] = log sum_j e^{x_nj} - x_{n t_n}   (= nll_loss(log_softmax(x, 1), t))
@@ -155,6 +158,7 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
     return total if reduction == "sum" else total / max(losses.data.size, 1)
 
 
+@composite("mse_loss")
 def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """loss = (x - y)^2, averaged ('mean'), summed ('sum') or elementwise ('none').
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import ops
 from ..autograd import Tensor
+from ..autograd.composites import composite
 from ..dtypes import torch_name
 from .contract import reduction_axes, tensor_arg
 from .elementwise import maximum, minimum
@@ -54,6 +55,7 @@ def _float_only(x: Tensor, fn: str, dtype=None) -> Tensor:
     return x
 
 
+@composite("mean")
 def mean(input, dim=None, keepdim=None, *, dtype=None, axis=None, keepdims=None) -> Tensor:
     """y = sum / number of summed entries (nan for none, as PyTorch). Floats only."""
     x = _float_only(tensor_arg(input, "input"), "mean", dtype)

@@ -7,6 +7,7 @@ dilation=(dh, dw), groups=G. A negative padding crops (the VJPs use that to drop
 import numpy as np
 
 from ..autograd import Tensor, is_grad_enabled, primitive
+from ..autograd.composites import composite
 from ..kernels import correlate2d
 from .shape import cat, dilate2d, flip, getitem, pad, permute, reshape
 
@@ -82,6 +83,7 @@ def conv2d_input_grad(dy: Tensor, w: Tensor, x_shape: tuple, *, stride, padding,
                   dilation=dilation, groups=groups)
 
 
+@composite("rot180")
 def rot180_transposed(w: Tensor, groups: int) -> Tensor:
     """W with each group's filter bank transposed and every kernel rotated by 180 degrees.
 

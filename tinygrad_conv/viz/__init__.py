@@ -1,7 +1,9 @@
 """Drawing computation graphs for teaching: what was computed, and how the gradient flows back.
 
-    draw(loss)                        tensors, ops with their parameters, modules, gradients
-    draw(loss, formulas=True)         ... plus each conv / pool / pad node's VJP, with its shapes
+    draw(loss)                        tensors (with their values), ops with their parameters,
+                                      modules, gradients; F.linear, F.cross_entropy, ... one op each
+    draw(loss, formulas=True)         ... plus each op's VJP, with this graph's shapes
+    draw(loss, group_modules=1, wrap=True)   one box per layer, in rows that fit a 16:9 slide
     draw(x.grad)                      after loss.backward(create_graph=True): how dX was computed
     backward_frames(loss)             one drawing per VJP step, in the order the engine runs them;
                                       a list that plays itself in Jupyter (Frames)
@@ -14,11 +16,14 @@ The colours and shapes are explained in draw's docstring (the legend).
 Output is deterministic: nodes are numbered t0, t1, ... and op0, op1, ... in toposort order, so the
 same model gives the same DOT text and committed figures diff cleanly.
 
-This file only re-exports. The modules, each importing only those before it: labels (text and
-styles), formulas (each primitive's VJP as text), graph (the nodes, edges and clusters of one
-drawing), draw, frames (the backward pass step by step); rendering (SVG and image files, used by draw
-and player) and player (the HTML step-through page, and backward_frames' drawings as Frames that
-play themselves).
+This file only re-exports. The modules, each importing only those before it: labels (text, values
+and styles of the HTML-like labels), formulas (each primitive's and composite's VJP as text), rows
+(wrapping a long graph into rows), composite_units (a composite call as one drawn op), graph (the
+nodes, edges and clusters of one drawing), draw, frames (the backward pass step by step);
+rendering (SVG and image files, used by draw and player), player (the HTML step-through page,
+and backward_frames' drawings as Frames that play themselves) and explain (one layer's backward
+pass, panel by panel).
+Which primitives one composite call made is recorded by tinygrad_conv/autograd/composites.py.
 """
 from .draw import Drawing, draw
 from .explain import EntryExplanation, Explanation, GradientNorms, explain, explain_entry  # noqa: F401
