@@ -112,7 +112,7 @@ def save_graph(model: nn.Module, x: np.ndarray, y: np.ndarray, out: Path) -> str
     loss = F.cross_entropy(model(tc.Tensor(x[:1])), y[:1])
     loss.backward(retain_graph=True)
     try:
-        graph = viz.render(viz.draw(loss, params=params, formulas=True), out / "graph.svg")
+        graph = viz.render(viz.draw(loss, params=params, formulas=True, wrap=True), out / "graph.svg")
         player = viz.backward_frames(loss, params=params, group_modules=1).save(out / "backward.html")
         return f"graph: {graph}\nplayer: {player}"
     except viz.GraphvizNotFoundError as error:
