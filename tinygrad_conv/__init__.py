@@ -2,7 +2,8 @@
 # Layers, bottom to top: kernels, dtypes -> autograd (the core) -> ops (the primitives) ->
 # functional -> tensor (Tensor's methods) -> nn, optim, data, serialization -> viz (on first use).
 from .autograd import (PRIMITIVES, Node, Primitive, Tensor, backward, detect_anomaly, enable_grad,
-                       is_grad_enabled, no_grad, primitive, set_grad_enabled, toposort)
+                       inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                       primitive, set_grad_enabled, toposort)
 from .autograd import GradcheckError, gradcheck
 from . import ops, functional
 from . import tensor as _tensor_methods  # noqa: F401  (adds Tensor's methods: the one back-edge)
@@ -39,7 +40,7 @@ def __getattr__(name):
 
 
 __all__ = ["Tensor", "tensor", "zeros", "ones", "no_grad", "enable_grad", "set_grad_enabled",
-           "is_grad_enabled", "detect_anomaly", "backward", "toposort", "primitive", "Primitive",
+           "is_grad_enabled", "inference_mode", "is_inference_mode_enabled", "detect_anomaly", "backward", "toposort", "primitive", "Primitive",
            "Node", "PRIMITIVES", "gradcheck", "GradcheckError", "cat", "stack", "functional",
            "ops", "float32", "float64", "int64", "nn", "optim", "data", "save", "load",
            "manual_seed"]
