@@ -9,6 +9,7 @@ runs. Not here: the graph itself (engine).
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import sys
@@ -203,6 +204,21 @@ class inference_mode(_ModeDecorator):
     def __exit__(self, *exc):
         _set_modes(*self.prev)
         return False
+
+
+@contextlib.contextmanager
+def backward_mode(create_graph: bool):
+    """The modes inside a backward pass: the VJPs record only with create_graph, and anomaly mode
+    checks the gradients rather than the forward outputs."""
+    modes = THREAD.modes
+    outer = modes.grad_mode, modes.in_backward
+    modes.in_backward = True
+    _set_modes(bool(create_graph), modes.inference)
+    try:
+        yield
+    finally:
+        grad_mode, modes.in_backward = outer
+        _set_modes(grad_mode, modes.inference)
 
 
 def is_grad_enabled() -> bool:
