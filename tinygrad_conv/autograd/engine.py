@@ -41,7 +41,7 @@ class Node:
     """
 
     __slots__ = ("op", "parents", "params", "saved", "versions", "checksums", "locked", "module",
-                 "created_at", "__weakref__")
+                 "created_at")
 
     def __init__(self, op, parents, params, saved, module=(), created_at=None, out=None):
         self.op = op

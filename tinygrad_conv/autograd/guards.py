@@ -24,6 +24,7 @@ the nodes themselves (engine).
 from __future__ import annotations
 
 import sys
+import threading
 import zlib
 
 import numpy as np
@@ -32,6 +33,8 @@ CHECKSUM_BYTES = 4096                   # up to this size a checksum is cheaper 
 LOCK_COUNTS: dict[int, int] = {}        # id(array) -> live nodes that hold it read-only
 _ALIASED: set[int] = set()              # ids of locked arrays that had other references when locked
 _WAITING_VIEWS: dict[int, list] = {}    # id(owner) -> views to unlock once their owner is
+_MUTEX = threading.RLock()              # threads share these tables (re-entrant: a collected
+                                        # node may release its locks while we hold it)
 
 
 def checksum(array: np.ndarray) -> int:
@@ -73,6 +76,10 @@ class Locks:
         self.arrays = arrays
 
     def release(self) -> None:
+        with _MUTEX:
+            self._release()
+
+    def _release(self) -> None:
         arrays, self.arrays = self.arrays, ()
         for array in arrays:
             key = id(array)
@@ -113,26 +120,29 @@ def guard(parents: tuple, out: np.ndarray | None) -> tuple[tuple, tuple, Locks |
             checksums.append(checksum(array))
             continue
         key = id(array)
-        count = LOCK_COUNTS.get(key)
-        if count:
-            LOCK_COUNTS[key] = count + 1
-        elif array.flags.writeable:
-            known = OWN_REFERENCES + (out is not None and out.base is array)
-            if _references(array) > known:
-                _ALIASED.add(key)
-            array.flags.writeable = False
-            LOCK_COUNTS[key] = 1
-        else:                                       # read-only by nature (a broadcast view);
-            checksums.append(None)                  # the node that made it guards its base
-            continue
-        checksums.append(checksum(array) if key in _ALIASED else None)
+        with _MUTEX:
+            count = LOCK_COUNTS.get(key)
+            if count:
+                LOCK_COUNTS[key] = count + 1
+            elif array.flags.writeable:
+                known = OWN_REFERENCES + (out is not None and out.base is array)
+                if _references(array) > known:
+                    _ALIASED.add(key)
+                array.flags.writeable = False
+                LOCK_COUNTS[key] = 1
+            else:                                   # read-only by nature (a broadcast view);
+                checksums.append(None)              # the node that made it guards its base
+                continue
+            aliased = key in _ALIASED
+        checksums.append(checksum(array) if aliased else None)
         locked.append(array)
     if not locked:
         return tuple(versions), tuple(checksums), None
     if out is not None and out.base is not None and out.flags.writeable \
             and any(out.base is (a if a.base is None else a.base) for a in locked):
-        out.flags.writeable = False                 # views share the base's memory
-        LOCK_COUNTS[id(out)] = LOCK_COUNTS.get(id(out), 0) + 1
+        with _MUTEX:
+            out.flags.writeable = False             # views share the base's memory
+            LOCK_COUNTS[id(out)] = LOCK_COUNTS.get(id(out), 0) + 1
         locked.append(out)
     return tuple(versions), tuple(checksums), Locks(tuple(locked))
 
