@@ -164,21 +164,27 @@ def check_hook(tensor, fn) -> None:
                         f"{type(fn).__name__}")
 
 
+def _unlike(value, like) -> str | None:
+    """How `value` fails to be a Tensor of like's shape and dtype: 'type', 'shape', 'dtype' or None."""
+    if not isinstance(value, engine.Tensor):
+        return "type"
+    return "shape" if value.shape != like.shape else "dtype" if value.dtype != like.dtype else None
+
+
 def check_hook_result(fn, grad, new):
     """The gradient a hook returned (None keeps the old one): same shape and dtype, as PyTorch."""
-    if new is None:
-        return grad
+    problem = None if new is None else _unlike(new, grad)
+    if problem is None:
+        return grad if new is None else new
     name = getattr(fn, "__name__", repr(fn))
-    if not isinstance(new, engine.Tensor):
+    if problem == "type":
         raise TypeError(f"expected a Tensor or None, but hook '{name}' returned "
                         f"{type(new).__name__}")
-    if new.shape != grad.shape:
+    if problem == "shape":
         raise RuntimeError(f"hook '{name}' has changed the size of value: it returned shape "
                            f"{tuple(new.shape)} for a gradient of shape {tuple(grad.shape)}")
-    if new.dtype != grad.dtype:
-        raise RuntimeError(f"hook '{name}' has changed the type of value (was {grad.dtype}, got "
-                           f"{new.dtype})")
-    return new
+    raise RuntimeError(f"hook '{name}' has changed the type of value (was {grad.dtype}, got "
+                       f"{new.dtype})")
 
 
 NON_LEAF_GRAD = (
@@ -194,15 +200,14 @@ def warn_non_leaf_grad() -> None:
 
 def check_assigned_grad(tensor, grad):
     """`tensor.grad = grad`: None, or a Tensor of the tensor's shape and dtype, as PyTorch."""
-    if grad is None:
-        return None
-    if not isinstance(grad, engine.Tensor):
+    problem = None if grad is None else _unlike(grad, tensor)
+    if problem is None:
+        return grad
+    if problem == "type":
         raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
                         f"{type(grad).__name__}; wrap it: tc.tensor(array)")
-    if grad.shape != tensor.shape:
+    if problem == "shape":
         raise RuntimeError(f"attempting to assign a gradient of shape {tuple(grad.shape)} to a "
                            f"tensor of shape {tuple(tensor.shape)}; they must be the same")
-    if grad.dtype != tensor.dtype:
-        raise RuntimeError(f"attempting to assign a gradient of dtype {grad.dtype} to a tensor of "
-                           f"dtype {tensor.dtype}; convert it first (grad.to({tensor.dtype}))")
-    return grad
+    raise RuntimeError(f"attempting to assign a gradient of dtype {grad.dtype} to a tensor of "
+                       f"dtype {tensor.dtype}; convert it first (grad.to({tensor.dtype}))")

@@ -144,8 +144,10 @@ class set_grad_enabled(_ModeDecorator):
 
 
 class _NoArgMode(_ModeDecorator):
-    """A mode without arguments: usable as `with m():`, `@m()` and `@m`. Constructing one changes
-    nothing; entering it does."""
+    """A grad mode without arguments: usable as `with m():`, `@m()` and `@m`. Constructing one
+    changes nothing; entering it sets grad mode to the class's `grad_mode`."""
+
+    grad_mode: bool
 
     def __new__(cls, fn=None):
         if fn is None:
@@ -155,29 +157,25 @@ class _NoArgMode(_ModeDecorator):
     def __init__(self, fn=None):
         self.prev = None
 
-
-class no_grad(_NoArgMode):
-    """`with no_grad():` records nothing: results have no node and requires_grad=False. Also a decorator."""
-
     def __enter__(self):
         self.prev = STATE.grad_mode
-        _set_modes(False, STATE.inference)
+        _set_modes(self.grad_mode, STATE.inference)
 
     def __exit__(self, *exc):
         _set_modes(self.prev, STATE.inference)
         return False
+
+
+class no_grad(_NoArgMode):
+    """`with no_grad():` records nothing: results have no node and requires_grad=False. Also a decorator."""
+
+    grad_mode = False
 
 
 class enable_grad(_NoArgMode):
     """`with enable_grad():` records again inside a no_grad block. Also a decorator."""
 
-    def __enter__(self):
-        self.prev = STATE.grad_mode
-        _set_modes(True, STATE.inference)
-
-    def __exit__(self, *exc):
-        _set_modes(self.prev, STATE.inference)
-        return False
+    grad_mode = True
 
 
 class inference_mode(_ModeDecorator):
