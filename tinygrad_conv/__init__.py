@@ -4,7 +4,8 @@
 # optim, data, serialization -> viz (on first use).
 
 from .autograd import (PRIMITIVES, Node, Primitive, Tensor, backward, detect_anomaly, enable_grad,
-                       is_grad_enabled, no_grad, primitive, set_grad_enabled, toposort)
+                       inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                       primitive, set_grad_enabled, toposort)
 from .autograd import GradcheckError, gradcheck
 from . import ops, functional
 from . import tensor as _tensor_methods  # noqa: F401  (adds Tensor's methods: the one back-edge)
@@ -39,7 +40,8 @@ def __getattr__(name):
 __all__ = ["Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full",
            "eye", "arange", "linspace", "zeros_like", "ones_like", "empty_like", "full_like",
            "rand", "randn", "randint", "normal", "randperm", "rand_like", "randn_like",
-           "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly",
+           "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+           "is_inference_mode_enabled", "detect_anomaly",
            "backward", "toposort", "primitive", "Primitive", "Node", "PRIMITIVES", "gradcheck",
            "GradcheckError", "functional", "ops", "nn", "optim", "data", "datasets", "utils", "save", "load",
            "manual_seed", "device", "cuda", "get_default_dtype", "set_default_dtype",

@@ -102,6 +102,10 @@ def correlate2d(x: np.ndarray, w: np.ndarray, stride: Pair = (1, 1), padding=NO_
       tap and pixel; Z holds only F/G, and no zero of the padding gets multiplied.
     - kernel-major, when the kernel is larger than the output (dW): X_col gets one row per output
       pixel and the long sum over the kernel is accumulated over slabs of its channels.
+    Every layout gives the sums of exactly the products im2col forms, zero padding included (as
+    PyTorch's CPU im2col does), so Inf and NaN land where they would in PyTorch: a layout that
+    would multiply other zeros (taps first skips the padding, the flat kernel-major layout fills
+    rows with zeros) is used only where those products are zero, i.e. the values are finite.
     """
     x = pad_nd(x, [(min(b, 0), min(a, 0)) for b, a in padding])      # crop first
     padding = tuple((max(b, 0), max(a, 0)) for b, a in padding)
@@ -111,7 +115,8 @@ def correlate2d(x: np.ndarray, w: np.ndarray, stride: Pair = (1, 1), padding=NO_
     OH, OW = out_size(H, KH, sh, pt, pb, dh), out_size(W, KW, sw, pl, pr, dw)
     if KH * KW > OH * OW:
         return _correlate_kernel_major(pad_nd(x, padding), w, stride, dilation, groups)
-    if KH * KW > 1 and 2 * (F // groups) * H * W <= Cg * OH * OW:   # (1x1: X_col is x itself)
+    # taps first skips the products of w with the padding; they are zero unless w holds Inf/NaN
+    if KH * KW > 1 and 2 * (F // groups) * H * W <= Cg * OH * OW and np.isfinite(w).all():
         return _correlate_taps_first(x, w, stride, padding, dilation, groups, (OH, OW))
     return _correlate_im2col(pad_nd(x, padding), w, stride, dilation, groups)
 
@@ -210,10 +215,12 @@ def _overlap(size: int, out: int, offset: int, stride: int) -> tuple[slice, slic
     return slice(first, last), slice(start, start + (last - first - 1) * stride + 1, stride)
 
 
-def _correlate_kernel_major(x, w, stride, dilation, groups):
+def _correlate_kernel_major(x, w, stride, dilation, groups, flat_rows=True):
     """correlate2d of an already padded x when the kernel is larger than the output (dW = X ⋆ dY):
     X_col gets a row per output pixel and a column per kernel tap, and the sum over the taps,
-    which is long, is accumulated over slabs of the kernel's channels."""
+    which is long, is accumulated over slabs of the kernel's channels. The flat layout (flat_rows)
+    multiplies the zeros between the kernel's spread rows with pixels, so a non-finite result
+    is computed again without it."""
     N, C, H, W = x.shape
     F, Cg, KH, KW = w.shape
     G, Fg = groups, F // groups
@@ -221,7 +228,7 @@ def _correlate_kernel_major(x, w, stride, dilation, groups):
     P, item = OH * OW, x.itemsize
     flat, pitch = _flat_rows(x)
     sN, sC, sH, sW = x.strides
-    flat = flat and dilation == (1, 1) and pitch < 2 * KW
+    flat = flat_rows and flat and dilation == (1, 1) and pitch < 2 * KW
     if flat:
         # taps k = a*pitch + b: patches[n, g, i, j, c, k] = x[n, g*C/G + c].flat[i*sh*pitch + j*sw + k]
         K = (KH - 1) * pitch + KW
@@ -239,6 +246,8 @@ def _correlate_kernel_major(x, w, stride, dilation, groups):
         w_row = _spread_rows(w[:, c0:c1], pitch) if flat else w[:, c0:c1]
         y += w_row.reshape(G, Fg, -1) @ x_col.transpose(0, 2, 1)
         del x_col, w_row                       # one slab alive at a time
+    if flat and not np.isfinite(y).all():      # the zeros between the spread rows met Inf/NaN
+        return _correlate_kernel_major(x, w, stride, dilation, groups, flat_rows=False)
     return y.reshape(F, N, OH, OW).transpose(1, 0, 2, 3)
 
 
@@ -250,3 +259,33 @@ def _spread_rows(w: np.ndarray, pitch: int) -> np.ndarray:
     spread = np.zeros((F, C, K), dtype=w.dtype)
     as_strided(spread, w.shape, (C * K * item, K * item, pitch * item, item))[...] = w
     return spread
+
+
+def correlate2d_transposed(dy: np.ndarray, w: np.ndarray, x_shape: tuple, stride: Pair,
+                           padding, dilation: Pair, groups: int) -> np.ndarray:
+    """dx[n, g*C/G + c, i*sh + a*dh - pt, j*sw + b*dw - pl] += sum_f w[f, c, a, b] dy[n, f, i, j]
+
+    dy: (N, F, OH, OW), w: (F, C/G, KH, KW) -> dx: x_shape (N, C, H, W). The adjoint of
+    correlate2d in x (its dX), as a scatter: Z = W_tap^T @ dY for every tap at once, then each
+    tap's plane is added into dx at its offset, every stride-th pixel. Only real pairs of dy and
+    w are multiplied, never a zero of the padding or of a dilated dY, so an Inf or NaN weight
+    reaches exactly the pixels it touches (as in PyTorch's backward, which scatters the same way).
+    Contributions that land in the padding are dropped.
+    """
+    N, F, OH, OW = dy.shape
+    _, Cg, KH, KW = w.shape
+    G, Fg, (H, W) = groups, F // groups, x_shape[2:]
+    (sh, sw), (dh, dw), ((pt, _), (pl, _)) = stride, dilation, padding
+    Hp, Wp = (OH - 1) * sh + (KH - 1) * dh + 1, (OW - 1) * sw + (KW - 1) * dw + 1  # what windows cover
+    # (G, F/G, C/G*KH*KW) -> (G, C/G*KH*KW, F/G): each tap's transposed weight matrix, stacked
+    w_t = np.ascontiguousarray(w.reshape(G, Fg, Cg * KH * KW).transpose(0, 2, 1))
+    dx = np.zeros((N, G, Cg, Hp, Wp), dtype=np.result_type(dy, w))
+    slab = max(1, SLAB_BYTES // max(1, G * Cg * KH * KW * OH * OW * dy.itemsize))
+    for n0 in range(0, N, slab):
+        n1 = min(N, n0 + slab)
+        z = (w_t @ dy[n0:n1].reshape(n1 - n0, G, Fg, OH * OW)).reshape(n1 - n0, G, Cg, KH, KW, OH, OW)
+        for a, b in itertools.product(range(KH), range(KW)):
+            dx[n0:n1, :, :, a * dh:a * dh + (OH - 1) * sh + 1:sh,
+               b * dw:b * dw + (OW - 1) * sw + 1:sw] += z[:, :, :, a, b]
+        del z                                  # one slab alive at a time
+    return pad_nd(dx.reshape(N, G * Cg, Hp, Wp), ((-pt, H + pt - Hp), (-pl, W + pl - Wp)))

@@ -8,8 +8,8 @@ nodes from the output back to the leaves, asking each primitive's VJP for the gr
 VJPs are written with the framework's own primitives, so the backward pass can itself be recorded
 (`create_graph=True`), which gives higher-order gradients and a drawable gradient graph.
 
-This file reads on its own: it imports only its siblings (modes, guards) and the dtype rules.
-Tensor's user-facing methods (arithmetic, reductions, shapes, dtypes) live in
+This file reads on its own: it imports only its siblings (modes, guards, checks, graph) and the
+dtype rules. Tensor's user-facing methods (arithmetic, reductions, shapes, dtypes) live in
 `tinygrad_conv/tensor.py`, which adds them to the Tensor class below when the package is
 imported; the sweep uses two of them, `+` and `.to(dtype)`.
 """
@@ -20,8 +20,9 @@ from typing import Any, Callable
 import numpy as np
 
 from ..dtypes import to_array
+from . import checks, graph
 from .guards import check_versions, guard
-from .modes import STATE, check_finite, set_grad_enabled, user_frame
+from .modes import THREAD, backward_mode, check_finite, user_frame
 
 # ----------------------------------------------------------------------------------------------
 # The graph: Node, Primitive
@@ -88,6 +89,7 @@ class Primitive:
 
     def defvjp(self, vjp: Callable) -> Callable:
         """Decorator: attach the VJP. Returns it unchanged, so it stays a plain, testable function."""
+        checks.check_vjp_signature(self, vjp)
         self.vjp = vjp
         return vjp
 
@@ -103,19 +105,21 @@ class Primitive:
         out, saved = result if isinstance(result, tuple) else (result, None)
         if type(out) is not np.ndarray:
             out = np.asarray(out)                    # full reductions give numpy scalars
+        modes = THREAD.modes
         record = False
-        if STATE.grad_enabled:
+        if modes.grad_enabled:
             for x in inputs:
                 if x.requires_grad:
                     record = True
                     break
         y = Tensor.__new__(Tensor)
-        y._data, y.grad, y.requires_grad, y._version, y.name = out, None, record, 0, None
-        y.node = None
-        created_at = user_frame() if STATE.anomaly else None
+        y._data, y._grad, y.requires_grad, y._version, y.name = out, None, record, 0, None
+        y.node, y._hooks, y._retains_grad = None, None, False
+        anomaly = modes.anomaly
+        created_at = user_frame() if anomaly else None
         if record:
-            y.node = Node(self, inputs, params, saved, STATE.module_path, created_at, out)
-        if STATE.anomaly and not STATE.in_backward:
+            y.node = Node(self, inputs, params, saved, modes.module_path, created_at, out)
+        if anomaly and not modes.in_backward:
             check_finite(out, "the forward output", self, created_at, inputs)
         return y
 
@@ -140,29 +144,28 @@ class Tensor:
     data:          the numpy ndarray (assigning a new array bumps the version counter)
     grad:          a Tensor of data's shape, set by backward on leaves that require grad
     requires_grad: whether gradients flow to (and through) this tensor
-    node:          the Node that produced it, None for leaves
+    node:          the Node that produced it, None for leaves (grad_fn is PyTorch's view of it)
     name:          an optional label for drawings and error messages
 
     Only the autograd state lives here; tinygrad_conv/tensor.py adds the user-facing methods.
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "node", "_version", "name", "__weakref__")
+    __slots__ = ("_data", "_grad", "requires_grad", "node", "_version", "name", "_hooks",
+                 "_retains_grad", "__weakref__")
     __array_priority__ = 1000           # ndarray + Tensor calls Tensor.__radd__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
         self._data = to_array(data, dtype)
-        self.grad = None
-        self.node = None
+        self._grad = self.node = self._hooks = self.name = None
         self._version = 0
-        self.name = None
-        self.requires_grad = False
+        self.requires_grad = self._retains_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
     @property
     def data(self) -> np.ndarray:
         """The values. Writes are not recorded; if a live graph saved this tensor, backward
-        detects any change (and an intermediate result is read-only until its graph is freed)."""
+        detects any change (and a large intermediate result is read-only until its graph is freed)."""
         return self._data
 
     @data.setter
@@ -198,23 +201,54 @@ class Tensor:
 
     __hash__ = object.__hash__           # graph walks key tensors by id(); == is elementwise
 
+    # --- gradients, as PyTorch -----------------------------------------------------------------
+    @property
+    def grad(self) -> "Tensor | None":
+        """d(root)/d(self), accumulated by backward into leaves and into tensors that retain_grad()."""
+        if self._grad is None and self.node is not None and not self._retains_grad:
+            checks.warn_non_leaf_grad()             # as PyTorch: you probably meant a leaf
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        self._grad = checks.check_assigned_grad(self, value)
+
+    grad_fn = property(lambda self: graph.grad_fn(self.node), doc="PyTorch's view of the node")
+    retains_grad = property(lambda self: self._retains_grad)
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf's gradient in .grad after backward (leaves always keep theirs)."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.node is not None:
+            self._retains_grad = True
+
+    def register_hook(self, hook: Callable) -> "graph.RemovableHandle":
+        """Call hook(grad) whenever the gradient of this tensor is computed (for a leaf, before it
+        is added into .grad); a Tensor it returns replaces the gradient. handle.remove() undoes it."""
+        checks.check_hook(self, hook)
+        if self._hooks is None:
+            self._hooks = graph.Hooks()
+        return self._hooks.add(hook)
+
     def backward(self, gradient: Any = None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
+                 create_graph: bool = False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's .grad (see backward below)."""
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
+        backward(self, (gradient,), retain_graph=retain_graph, create_graph=create_graph,
+                 inputs=inputs)
 
 
 # ----------------------------------------------------------------------------------------------
 # Backward pass
 
 
-def toposort(root: Tensor) -> list[Tensor]:
-    """Every tensor that `root` depends on through recorded nodes, parents before children.
+def toposort(*roots: Tensor) -> list[Tensor]:
+    """Every tensor that the roots depend on through recorded nodes, parents before children.
 
     An iterative depth-first post-order (no recursion limit). This is the only graph walk:
     backward and the drawing code both use it.
     """
-    order, seen, stack = [], set(), [(root, False)]
+    order, seen, stack = [], set(), [(root, False) for root in reversed(roots)]
     while stack:
         t, expanded = stack.pop()
         if expanded:
@@ -226,10 +260,7 @@ def toposort(root: Tensor) -> list[Tensor]:
         stack.append((t, True))
         if t.node is not None:
             if t.node.freed:
-                raise RuntimeError(
-                    f"Trying to backward through the graph a second time: the saved inputs of "
-                    f"'{t.node.op.name}' were freed by the first backward. Pass retain_graph=True to "
-                    f"the first .backward() call if you need to backward through the graph again.")
+                checks.freed(t.node)
             stack.extend((p, False) for p in reversed(t.node.parents) if p.requires_grad)
     return order
 
@@ -238,81 +269,90 @@ def vjp_of(node: Node, dy: "Tensor") -> tuple:
     """Ask the node's primitive for the gradient of each parent, given dy = d(out)."""
     kwargs = node.params if node.saved is None else {**node.params, "saved": node.saved}
     grads = node.op.vjp(dy, *node.parents, **kwargs)
-    return grads if isinstance(grads, tuple) else (grads,)
+    if type(grads) is not tuple or len(grads) != len(node.parents):
+        grads = checks.one_per_input(node, grads)       # a lone Tensor, or an error
+    return grads
 
 
-def backward(root: Tensor, gradient: Any = None, *, retain_graph: bool | None = None,
-             create_graph: bool = False) -> None:
-    """Reverse-mode sweep: d(root)/d(leaf) is added into each leaf's .grad.
+def backward(tensors, grad_tensors=None, *, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs=None) -> None:
+    """Reverse-mode sweep: d(sum of tensors)/d(leaf) is added into each leaf's .grad.
 
     Visits nodes in reverse topological order, so every consumer of a tensor has added its share
     before the tensor's own VJP runs; shared tensors therefore sum their contributions (out of
     place: a gradient array is never mutated, because VJPs may return dy itself). Each gradient is
     dropped as soon as it has been passed on, and, unless retain_graph, each node frees its saved
     inputs. With create_graph the VJPs are recorded too, so the gradients have graphs of their own.
+    With `inputs`, only those tensors' .grad are updated (and only the VJPs leading to them run).
+
+    All or nothing: the .grad of every leaf is updated only after every VJP ran and every saved
+    input passed its check, so an error leaves every .grad as it was.
     """
-    if retain_graph is None:
-        retain_graph = create_graph
-    if not root.requires_grad:
-        raise RuntimeError("element 0 of tensors does not require grad and does not have a "
-                           "grad_fn: nothing to differentiate. Create the inputs with "
-                           "requires_grad=True (or call .requires_grad_()) before computing.")
-    if gradient is None:
-        if root.data.size != 1:
-            raise RuntimeError(f"grad can be implicitly created only for scalar outputs, but this "
-                               f"output has shape {root.shape}. Reduce it first (y.sum().backward()) "
-                               f"or pass gradient= of shape {root.shape}.")
-        dy = Tensor(np.ones_like(root.data))
-    else:
-        dy = gradient if isinstance(gradient, Tensor) else Tensor(np.asarray(gradient))
-        if dy.dtype.kind not in "iuf":
-            raise TypeError(f"gradient must hold real numbers (it is cast to the output's dtype "
-                            f"{root.dtype}), got dtype {dy.dtype}")
-        if dy.shape != root.shape:
-            raise RuntimeError(f"Mismatch in shape: gradient has shape {tuple(dy.shape)} but the "
-                               f"output has shape {tuple(root.shape)}; pass a gradient of the "
-                               f"output's shape (one entry of dL/d(output) per output entry).")
-        if dy.dtype != root.dtype:
-            dy = dy.to(root.dtype)                  # as PyTorch: the output's dtype
-    outer, STATE.in_backward = STATE.in_backward, True
-    try:
-        with set_grad_enabled(create_graph):
-            for t, dy, _ in sweep(root, dy, retain_graph=retain_graph):
-                if t.node is None:                               # a leaf: accumulate into .grad
-                    t.grad = dy if t.grad is None else t.grad + dy
-    finally:
-        STATE.in_backward = outer
+    roots, dys = checks.seed_gradients(tensors, grad_tensors)
+    targets = None if inputs is None else checks.as_tensors(inputs, "inputs")
+    with backward_mode(create_graph):
+        found = run_backward(roots, dys, targets, retain_graph=retain_graph, create_graph=create_graph)
+        graph.accumulate(found.values(), create_graph, seeds=dys)
 
 
-def sweep(root: Tensor, dy: Tensor, *, retain_graph: bool = True):
+def run_backward(roots, dys, inputs, *, retain_graph, create_graph) -> dict:
+    """Run the sweep; {id(t): (t, dt)} for each of `inputs` (every leaf when None) that received
+    a gradient, and for each tensor that retains its gradient."""
+    wanted = None if inputs is None else {id(t) for t in inputs}
+    retain = create_graph if retain_graph is None else retain_graph
+    found = {}
+    for t, dt, _ in sweep(roots, dys, retain_graph=retain, inputs=inputs):
+        if (t.node is None if wanted is None else id(t) in wanted) or t._retains_grad:
+            found[id(t)] = t, dt
+    return found
+
+
+def sweep(roots, dys, *, retain_graph: bool = True, inputs=None):
     """The reverse sweep of backward, one step at a time: yields (t, dy_t, sent) for every tensor
-    that receives a gradient, in the order the VJPs run (reversed toposort).
+    that receives a gradient, in the order the VJPs run (reversed toposort). `roots` and `dys`
+    are a tensor and its gradient, or sequences of them.
 
     For a leaf, sent is (); for an op's output, sent lists (input slot, parent, its share dp) as
-    the VJP passed them on. Contributions to shared tensors are summed out of place before the
-    tensor's own step, and each gradient is dropped once passed on. Without retain_graph each node
-    frees its saved inputs after its VJP. Nothing here touches .grad: backward does that with the
-    leaf steps, and the drawing code replays the sweep frame by frame.
+    the VJP passed them on. Before any VJP runs, every node that will run is checked (its saved
+    inputs unchanged, a VJP defined). The tensor's hooks see (and may replace) its gradient before
+    it is passed on. Contributions to shared tensors are summed out of place before the tensor's
+    own step, and each gradient is dropped once passed on. Without retain_graph each node frees
+    its saved inputs after its VJP. With `inputs`, only the VJPs that lead to them run. Nothing
+    here touches .grad: backward does that, and the drawing code replays the sweep frame by frame.
     """
-    grads = {id(root): dy}
-    for t in reversed(toposort(root)):
+    if isinstance(roots, Tensor):
+        roots, dys = (roots,), (dys,)
+    order = toposort(*roots)
+    leads = None if inputs is None else _leading_to(order, inputs)
+    for t in order:
+        node = t.node
+        if node is not None and (leads is None or id(t) in leads):
+            if node.op.vjp is None:
+                checks.no_vjp(node)
+            check_versions(node)
+    anomaly = THREAD.modes.anomaly
+    grads = {}
+    for root, dy in zip(roots, dys):
+        grads[id(root)] = dy if id(root) not in grads else grads[id(root)] + dy
+    for t in reversed(order):
         dy = grads.pop(id(t), None)
         if dy is None:
             continue
+        if t._hooks:
+            for hook in tuple(t._hooks.values()):
+                dy = checks.check_hook_result(hook, dy, hook(dy))
         node = t.node
-        if node is None:
+        if node is None or (leads is not None and id(t) not in leads):
             yield t, dy, ()
             continue
-        check_versions(node)
         sent = []
         for i, (p, dp) in enumerate(zip(node.parents, vjp_of(node, dy))):
             if dp is None or not p.requires_grad:
                 continue
-            d, x = dp._data, p._data
-            assert d.shape == x.shape, f"{node.op.name} VJP: grad {d.shape} != input {x.shape}"
-            if d.dtype != x.dtype:
-                dp = dp.to(x.dtype)                             # gradients keep the input's dtype
-            if STATE.anomaly:
+            if type(dp) is not Tensor or dp._data.shape != p._data.shape \
+                    or dp._data.dtype != p._data.dtype:
+                dp = checks.checked_grad(node, i, dp, p)        # an error, or cast to p's dtype
+            if anomaly:
                 check_finite(dp._data, f"the gradient for input {i}", node.op, node.created_at)
             earlier = grads.get(id(p))
             grads[id(p)] = dp if earlier is None else earlier + dp
@@ -320,3 +360,13 @@ def sweep(root: Tensor, dy: Tensor, *, retain_graph: bool = True):
         if not retain_graph:
             node.free()
         yield t, dy, sent
+
+
+def _leading_to(order: list, inputs) -> set:
+    """The ids of the tensors in `order` whose VJP leads to one of `inputs` (a parent leads there)."""
+    reaches, leads = {id(t) for t in inputs}, set()
+    for t in order:                                   # parents first
+        if t.node is not None and any(id(p) in reaches for p in t.node.parents):
+            leads.add(id(t))
+            reaches.add(id(t))
+    return leads

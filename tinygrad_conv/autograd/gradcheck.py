@@ -57,9 +57,10 @@ def analytical_jacobian(fn: Callable, inputs: list[Tensor], wrt: list[int]) -> l
 def gradcheck(fn: Callable, *inputs, eps: float = 1e-6, atol: float = 1e-5,
               rtol: float = 1e-3) -> bool:
     """True if fn's backward agrees with central differences on every entry of every input that
-    requires grad: |J_analytic - J_numeric| <= atol + rtol * |J_numeric|.
+    requires grad: |J_analytic - J_numeric| <= atol + rtol * |J_numeric|, both finite.
 
-    Raises GradcheckError naming the input and the worst entry otherwise. Inputs must be float64:
+    Raises GradcheckError naming the input and the entry otherwise: the first NaN or Inf of
+    either Jacobian, else the worst mismatch. Inputs must be float64:
     in float32 the rounding error of a finite difference swamps the derivative.
     """
     inputs = [x if isinstance(x, Tensor) else Tensor(x) for x in inputs]
@@ -74,13 +75,21 @@ def gradcheck(fn: Callable, *inputs, eps: float = 1e-6, atol: float = 1e-5,
     analytic = analytical_jacobian(fn, inputs, wrt)
     for j, i in enumerate(wrt):
         numeric = numerical_jacobian(fn, inputs, i, eps)
+        # NaN compares false with everything, so `err > 0` alone would pass a NaN gradient:
+        # any entry that is not finite in either Jacobian fails on its own
+        bad = ~(np.isfinite(analytic[j]) & np.isfinite(numeric))
         err = np.abs(analytic[j] - numeric) - (atol + rtol * np.abs(numeric))
-        if err.size and err.max() > 0:
+        if bad.any():
+            k, m = np.argwhere(bad)[0]
+            problem = "a non-finite entry"
+        elif err.size and err.max() > 0:
             k, m = np.unravel_index(np.argmax(err), err.shape)
-            entry = np.unravel_index(k, inputs[i].shape)
-            raise GradcheckError(
-                f"gradcheck: Jacobian mismatch for input {i} (shape {tuple(inputs[i].shape)}) at "
-                f"entry {tuple(int(e) for e in entry)}, output element {m}: analytical "
-                f"{analytic[j][k, m]:.10g} vs numerical {numeric[k, m]:.10g} "
-                f"(atol={atol}, rtol={rtol})")
+            problem = "a mismatch"
+        else:
+            continue
+        entry = tuple(int(e) for e in np.unravel_index(k, inputs[i].shape))
+        raise GradcheckError(
+            f"gradcheck: Jacobian {problem} for input {i} (shape {tuple(inputs[i].shape)}) at "
+            f"entry {entry}, output element {m}: analytical {analytic[j][k, m]:.10g} vs numerical "
+            f"{numeric[k, m]:.10g} (atol={atol}, rtol={rtol})")
     return True

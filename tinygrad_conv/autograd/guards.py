@@ -12,19 +12,29 @@ forward and the backward pass. Two cheap guards make every such change loud:
   a lock) is made read-only while a node that saved it is alive, so a write into it fails at
   once. It becomes writable again when the last such node is freed by backward or collected.
   A view that an op returns into a locked buffer is locked with it.
+  A lock cannot reach a numpy view taken earlier (`v = h.data[:10]` before h was saved): v
+  stays writable. Such a view holds a reference to the array (its .base), so an array that
+  something else refers to when it is first locked is checksummed as well.
+Backward checks every node before any VJP runs, so a change caught only by an earlier node's
+guard (a view of a leaf, an expand of a modified input) still stops it before it computes.
 
 Here: `guard` (what a new node keeps), `Locks`, `check_versions` (what backward asks). Not here:
 the nodes themselves (engine).
 """
 from __future__ import annotations
 
+import sys
+import threading
 import zlib
 
 import numpy as np
 
 CHECKSUM_BYTES = 4096                   # up to this size a checksum is cheaper than a lock
 LOCK_COUNTS: dict[int, int] = {}        # id(array) -> live nodes that hold it read-only
+_ALIASED: set[int] = set()              # ids of locked arrays that had other references when locked
 _WAITING_VIEWS: dict[int, list] = {}    # id(owner) -> views to unlock once their owner is
+_MUTEX = threading.RLock()              # threads share these tables (re-entrant: a collected
+                                        # node may release its locks while we hold it)
 
 
 def checksum(array: np.ndarray) -> int:
@@ -32,6 +42,24 @@ def checksum(array: np.ndarray) -> int:
         return zlib.crc32(array)
     except ValueError:                              # not C-contiguous
         return zlib.crc32(np.ascontiguousarray(array))
+
+
+def _references(array: np.ndarray) -> int:
+    return sys.getrefcount(array)
+
+
+def _own_references() -> int:
+    """The references `guard` sees to an array that only its tensor holds: the tensor's slot,
+    guard's variable, and the call to _references (measured, not assumed: it varies by Python)."""
+    class Holder:
+        __slots__ = ("_data",)
+    holder = Holder()
+    holder._data = np.empty(1)
+    array = holder._data
+    return _references(array)
+
+
+OWN_REFERENCES = _own_references()
 
 
 def is_locked(array: np.ndarray) -> bool:
@@ -48,6 +76,10 @@ class Locks:
         self.arrays = arrays
 
     def release(self) -> None:
+        with _MUTEX:
+            self._release()
+
+    def _release(self) -> None:
         arrays, self.arrays = self.arrays, ()
         for array in arrays:
             key = id(array)
@@ -56,6 +88,7 @@ class Locks:
                 LOCK_COUNTS[key] = count
                 continue
             del LOCK_COUNTS[key]
+            _ALIASED.discard(key)
             try:
                 array.flags.writeable = True
             except ValueError:                      # a view whose owner is still held read-only
@@ -76,7 +109,9 @@ class Locks:
 def guard(parents: tuple, out: np.ndarray | None) -> tuple[tuple, tuple, Locks | None]:
     """The guards a node keeps for its parents: their versions, a checksum for each leaf or
     small array (None for the others), and the locks on the other arrays (counted, so that
-    nodes can share them), plus on `out` if it is a view into a locked one."""
+    nodes can share them), plus on `out` if it is a view into a locked one. A large array that
+    something besides its tensor (and the op's own output) refers to when first locked may have
+    writable views: it gets a checksum too."""
     versions, checksums, locked = [], [], []
     for p in parents:
         array = p._data
@@ -84,23 +119,30 @@ def guard(parents: tuple, out: np.ndarray | None) -> tuple[tuple, tuple, Locks |
         if p.node is None or array.nbytes <= CHECKSUM_BYTES:
             checksums.append(checksum(array))
             continue
-        checksums.append(None)
         key = id(array)
-        count = LOCK_COUNTS.get(key)
-        if count:
-            LOCK_COUNTS[key] = count + 1
-        elif array.flags.writeable:
-            array.flags.writeable = False
-            LOCK_COUNTS[key] = 1
-        else:                                       # read-only by nature (a broadcast view);
-            continue                                # the node that made it guards its base
+        with _MUTEX:
+            count = LOCK_COUNTS.get(key)
+            if count:
+                LOCK_COUNTS[key] = count + 1
+            elif array.flags.writeable:
+                known = OWN_REFERENCES + (out is not None and out.base is array)
+                if _references(array) > known:
+                    _ALIASED.add(key)
+                array.flags.writeable = False
+                LOCK_COUNTS[key] = 1
+            else:                                   # read-only by nature (a broadcast view);
+                checksums.append(None)              # the node that made it guards its base
+                continue
+            aliased = key in _ALIASED
+        checksums.append(checksum(array) if aliased else None)
         locked.append(array)
     if not locked:
         return tuple(versions), tuple(checksums), None
     if out is not None and out.base is not None and out.flags.writeable \
             and any(out.base is (a if a.base is None else a.base) for a in locked):
-        out.flags.writeable = False                 # views share the base's memory
-        LOCK_COUNTS[id(out)] = LOCK_COUNTS.get(id(out), 0) + 1
+        with _MUTEX:
+            out.flags.writeable = False             # views share the base's memory
+            LOCK_COUNTS[id(out)] = LOCK_COUNTS.get(id(out), 0) + 1
         locked.append(out)
     return tuple(versions), tuple(checksums), Locks(tuple(locked))
 

@@ -60,9 +60,11 @@ def mean(input, dim=None, keepdim=None, *, dtype=None, axis=None, keepdims=None)
     """y = sum / number of summed entries (nan for none, as PyTorch). Floats only."""
     x = _float_only(tensor_arg(input, "input"), "mean", dtype)
     args = reduction_axes(x, dim, keepdim, axis, keepdims, "mean")
-    total = ops.sum_(x, **args)
+    half = x.dtype == np.float16        # as PyTorch: sum and divide in float32, then round once
+    total = ops.sum_(ops.cast(x, dtype=np.float32) if half else x, **args)
     with np.errstate(invalid="ignore"):
-        return total / _counted(x, args["axis"])
+        y = total / _counted(x, args["axis"])
+    return ops.cast(y, dtype=np.float16) if half else y
 
 
 def var(input, dim=None, unbiased=None, keepdim=None, *, correction=None, axis=None,

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..autograd import Tensor, is_grad_enabled, primitive
 from ..autograd.composites import composite
-from ..kernels import correlate2d
+from ..kernels import correlate2d, correlate2d_transposed
 from .shape import cat, dilate2d, flip, getitem, pad, permute, reshape
 
 
@@ -69,7 +69,15 @@ def conv2d_input_grad(dy: Tensor, w: Tensor, x_shape: tuple, *, stride, padding,
     stride-phase form below, which skips them. When the backward pass is itself recorded
     (create_graph=True: double backward, or drawing the gradient graph) dX keeps this textbook
     form, one conv2d of the dilated dY, so the graph shows the formula above.
+
+    Both forms multiply W by the zeros of the padding and of the dilation, which gives 0 only for
+    a finite W: 0 * Inf is NaN. A plain backward pass with an Inf or NaN weight therefore
+    scatters instead (kernels.correlate2d_transposed: only real dY, W pairs are multiplied), so
+    dX is NaN exactly where PyTorch's is. (The recorded textbook form cannot avoid those zeros.)
     """
+    if not is_grad_enabled() and not np.isfinite(w.data).all():
+        return Tensor(correlate2d_transposed(dy.data, w.data, x_shape, stride, padding, dilation,
+                                             groups))
     if stride != (1, 1) and dilation == (1, 1) and not is_grad_enabled():
         return _input_grad_by_phases(dy, w, x_shape, stride=stride, padding=padding, groups=groups)
     N, C, H, W = x_shape

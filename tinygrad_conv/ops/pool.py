@@ -16,12 +16,14 @@ def lowest(dtype) -> float:
 
 
 def window_max(x: np.ndarray, kernel, stride, padding, dilation) -> tuple[np.ndarray, np.ndarray]:
-    """y[n,c,i,j] = max of window (i, j), and index[n,c,i,j] = h*W + w of its first maximum in x.
+    """y[n,c,i,j] = max of window (i, j), and index[n,c,i,j] = h*W + w of its maximum in x.
 
-    x: (N, C, H, W) -> y: (N, C, OH, OW) of x's dtype, index: (N, C, OH, OW) int64. Padding is
-    -inf, so it never wins; among equal values the first in row-major window order wins, as in
-    PyTorch; NaN counts as the maximum. A window of padding only (possible with dilation) has
-    y = -inf and index -1: no input cell to send a gradient to.
+    x: (N, C, H, W) -> y: (N, C, OH, OW) of x's dtype, index: (N, C, OH, OW) int64. Which cell
+    wins follows PyTorch's CPU kernel, which scans a window's cells in row-major order and takes
+    over when a value is greater or NaN: among equal values the first wins, among NaNs the last,
+    and a window whose cells are all -inf sends its gradient to its first cell. Padding is -inf
+    and never wins; a window of padding only (possible with dilation) has y = -inf and index -1:
+    no input cell to send a gradient to.
     """
     (pt, pb), (pl, pr) = padding
     (sh, sw), (dh, dw), (H, W) = stride, dilation, x.shape[2:]
@@ -36,13 +38,23 @@ def window_max(x: np.ndarray, kernel, stride, padding, dilation) -> tuple[np.nda
         value = windows[..., t // KW, t % KW]
         np.maximum(tap, np.multiply(value > y, t, dtype=tap.dtype), out=tap)
         np.maximum(y, value, out=y)
-    if np.isnan(y).any():                   # np.argmax returns the first NaN of each window
-        tap = windows.reshape(N, C, OH, OW, KH * KW).argmax(axis=-1)
+    nan = np.isnan(y)
+    if nan.any():                           # every NaN takes over: the last NaN of the window
+        flipped = np.isnan(windows.reshape(N, C, OH, OW, KH * KW)[..., ::-1])
+        tap = np.where(nan, KH * KW - 1 - flipped.argmax(axis=-1), tap)
+    padded = pt or pb or pl or pr
+    if padded and x.dtype.kind == "f" and (y == -np.inf).any():
+        # a window of -inf cells: the first cell inside x wins, not the padding before it
+        rows = np.arange(OH)[:, None] * sh - pt + np.arange(KH) * dh    # (OH, KH): row of tap a
+        cols = np.arange(OW)[:, None] * sw - pl + np.arange(KW) * dw    # (OW, KW): column of tap b
+        a0 = ((rows >= 0) & (rows < H)).argmax(axis=1)
+        b0 = ((cols >= 0) & (cols < W)).argmax(axis=1)
+        tap = np.where(y == -np.inf, (a0 * KW)[:, None] + b0, tap)
     # tap (a, b) of window (i, j) is cell (i*sh - pt + a*dh, j*sw - pl + b*dw) of x
     corner = (np.arange(OH)[:, None] * sh - pt) * W + (np.arange(OW) * sw - pl)
     offset = (np.arange(KH)[:, None] * dh * W + np.arange(KW) * dw).ravel()
     index = corner + np.take(offset, tap)
-    if pt or pb or pl or pr:
+    if padded:
         a, b = np.divmod(tap, KW)
         rows = np.arange(OH)[:, None] * sh - pt + a * dh
         cols = np.arange(OW) * sw - pl + b * dw
@@ -52,8 +64,8 @@ def window_max(x: np.ndarray, kernel, stride, padding, dilation) -> tuple[np.nda
 
 
 def argmax_indices(x: np.ndarray, kernel, stride, padding, dilation) -> np.ndarray:
-    """For each window, the flat index h*W + w in x's (H, W) plane of its first maximum (see
-    window_max).   x: (N, C, H, W) -> (N, C, OH, OW) int64"""
+    """For each window, the flat index h*W + w in x's (H, W) plane of the maximum PyTorch picks
+    (see window_max).   x: (N, C, H, W) -> (N, C, OH, OW) int64"""
     return window_max(x, kernel, stride, padding, dilation)[1]
 
 

@@ -67,7 +67,8 @@ def _graph_model(root, params, show_values, formulas, group_modules, rankdir,
 
 
 def _grad_rows(t: Tensor) -> tuple | None:
-    return None if t.grad is None else ("grad", t.grad.data)
+    grad = t._grad                      # not t.grad, which warns for non-leaves (as PyTorch)
+    return None if grad is None else ("grad", grad.data)
 
 
 def draw(root: Tensor, *, params=None, show_grads: bool = True, show_values="auto",

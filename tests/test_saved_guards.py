@@ -1,0 +1,106 @@
+"""Writes into saved tensors through any alias are caught, and caught before any .grad changes.
+
+The guards (autograd/guards.py) checksum leaves and small arrays and lock large intermediates.
+These tests probe the aliases a lock cannot reach: numpy views taken before the lock (of .data,
+of a detached tensor, of Tensor(h)), views of leaves, and expand views, whose base is checked by
+an earlier node. Torch-free.
+"""
+import numpy as np
+import pytest
+
+import tinygrad_conv as tc
+from tinygrad_conv.autograd import guards
+
+LARGE = 2 * guards.CHECKSUM_BYTES // 8              # float64 entries: locked, not checksummed
+
+
+def big_leaf():
+    return tc.tensor(np.linspace(-1, 1, LARGE), requires_grad=True)
+
+
+ALIASES = {
+    "a slice of .data": lambda h: h.data[:10],
+    "a reshape of .data": lambda h: h.data.reshape(2, -1),
+    "np.asarray then a slice": lambda h: np.asarray(h)[5:],
+    "a view of detach()": lambda h: h.detach().data[:10],
+    "a view of Tensor(h)": lambda h: tc.Tensor(h).data[:10],
+    "a transposed view": lambda h: h.data.reshape(2, -1).T,
+}
+
+
+@pytest.mark.parametrize("alias", sorted(ALIASES))
+def test_a_view_of_a_large_intermediate_taken_before_it_was_saved(alias):
+    x = big_leaf()
+    h = x * 2
+    view = ALIASES[alias](h)                        # writable: h is not locked yet
+    y = (h * h).sum()
+    view[(0,) * view.ndim] = 100.0
+    with pytest.raises(RuntimeError, match="gradient of 'mul'.*overwritten"):
+        y.backward()
+    assert x.grad is None
+
+
+def test_an_unaliased_large_intermediate_is_locked_not_checksummed():
+    """The check costs nothing on the common path: no view, no checksum."""
+    h = big_leaf() * 2
+    y = h * h
+    assert y.node.checksums == (None, None) and not h.data.flags.writeable
+
+
+def test_an_alias_that_is_gone_before_the_save_costs_nothing():
+    h = big_leaf() * 2
+    total = h.data[:10].sum()                       # a temporary view, dropped at once
+    assert np.isfinite(total)
+    y = h * h
+    assert y.node.checksums == (None, None)
+
+
+def test_a_view_of_a_large_leaf_is_caught():
+    x = big_leaf()
+    view = x.data[:10]
+    y = (x * x).sum()
+    view[0] = 7.0
+    with pytest.raises(RuntimeError, match="gradient of 'mul'.*overwritten"):
+        y.backward()
+
+
+def test_a_leaf_changed_under_its_large_reshape_is_caught_before_any_grad_is_written():
+    x = big_leaf()
+    w = tc.tensor(np.linspace(0, 1, LARGE).reshape(2, -1), requires_grad=True)
+    y = (x.reshape(2, -1) * w).sum()                # mul saved the reshape: a view of x
+    x.data[0] = 7.0                                 # only reshape's guard (x's checksum) sees it
+    with pytest.raises(RuntimeError, match="gradient of 'reshape'.*overwritten"):
+        y.backward()
+    assert w.grad is None and x.grad is None
+
+
+def test_a_leaf_changed_under_a_large_expand_is_caught_before_any_grad_is_written():
+    x = tc.tensor(np.linspace(-1, 1, 4), requires_grad=True)
+    w = tc.tensor(np.ones((LARGE, 4)), requires_grad=True)
+    w.grad = tc.tensor(np.zeros((LARGE, 4)))
+    y = (x.expand(LARGE, 4) * w).sum()              # the expand view is read-only, not checksummed
+    x.data[0] = 7.0
+    with pytest.raises(RuntimeError, match="gradient of 'expand'.*overwritten"):
+        y.backward()
+    assert x.grad is None and not w.grad.data.any()  # all or nothing
+
+
+def test_a_large_intermediate_changed_through_an_old_view_of_its_base():
+    x = big_leaf()
+    h = x * 2
+    view = h.data[:10]
+    r = h.reshape(2, -1)                            # locks h (and r), checksummed: h has a view
+    y = (r * r).sum()
+    view[0] = 5.0
+    with pytest.raises(RuntimeError, match="gradient of 'reshape'.*overwritten"):
+        y.backward()
+
+
+def test_aliased_arrays_are_forgotten_with_their_locks():
+    h = big_leaf() * 2
+    view = h.data[:3]
+    y = (h * h).sum()
+    assert id(h.data) in guards._ALIASED
+    del view
+    y.backward()
+    assert id(h.data) not in guards._ALIASED and h.data.flags.writeable
