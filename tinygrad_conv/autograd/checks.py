@@ -211,3 +211,12 @@ def check_assigned_grad(tensor, grad):
                            f"tensor of shape {tuple(tensor.shape)}; they must be the same")
     raise RuntimeError(f"attempting to assign a gradient of dtype {grad.dtype} to a tensor of "
                        f"dtype {tensor.dtype}; convert it first (grad.to({tensor.dtype}))")
+
+
+def tensor_sizes(sizes: tuple) -> tuple:
+    """Tensor(5, 3)'s sizes, as torch.Tensor takes them: non-negative ints only."""
+    if not all(type(n) is int and n >= 0 for n in sizes):
+        raise TypeError(f"Tensor(*sizes) takes non-negative int sizes, got {sizes}; to make a "
+                        f"tensor from data pass one sequence or array, e.g. Tensor([5, 3]), and "
+                        f"requires_grad= / dtype= by keyword")
+    return sizes

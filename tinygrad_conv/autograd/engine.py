@@ -154,7 +154,9 @@ class Tensor:
                  "_retains_grad", "__weakref__")
     __array_priority__ = 1000           # ndarray + Tensor calls Tensor.__radd__
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
+    def __init__(self, data: Any, *sizes: int, requires_grad: bool = False, dtype: Any = None):
+        if sizes or (type(data) is int):           # torch.Tensor(5, 3): a (5, 3) tensor, zeroed
+            data = np.zeros(checks.tensor_sizes((data,) + sizes), dtype=dtype or np.float32)
         self._data = to_array(data, dtype)
         self._grad = self.node = self._hooks = self.name = None
         self._version = 0
