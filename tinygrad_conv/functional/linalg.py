@@ -10,9 +10,9 @@ from .contract import broadcast_shape, same_numeric_dtype, tensor_arg
 from .shape import transpose
 
 
-def matmul(x: Tensor, y: Tensor) -> Tensor:
+def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with numpy/PyTorch rules: 1-D operands are promoted to matrices, batch axes broadcast."""
-    x, y = tensor_arg(x, "input"), tensor_arg(y, "other")
+    x, y = tensor_arg(input, "input"), tensor_arg(other, "other")
     if x.ndim == 0 or y.ndim == 0:
         raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes "
                          f"{tuple(x.shape)} and {tuple(y.shape)}; use * for scalars")
