@@ -9,6 +9,7 @@ and marked `# skipped:` with the reason, a changed line is marked `# changed:`):
 - pytorch/tutorials beginner_source/blitz/cifar10_tutorial.py ("Training a Classifier")
 - pytorch/tutorials beginner_source/saving_loading_models.py ("Saving and Loading Models")
 - pytorch/tutorials beginner_source/basics/optimization_tutorial.py ("Optimizing Model Parameters")
+- pytorch/tutorials beginner_source/basics/buildmodel_tutorial.py ("Build the Neural Network")
 - pytorch/examples mnist/main.py (Net, train, test, main's body: Adadelta + StepLR)
 - d2l-en chapter_convolutional-neural-networks/lenet.md (LeNet with LazyConv2d / LazyLinear,
   layer_summary, training) and chapter_builders-guide/lazy-init.md
@@ -585,7 +586,8 @@ torch.save({
             }, PATH)
 
 model = TheModelClass(*args, **kwargs)
-optimizer = optim.SGD(model.parameters(), lr=0.001, momentum=0.9)  # changed: TheOptimizerClass(*args, **kwargs)
+# changed: optimizer = TheOptimizerClass(*args, **kwargs), a placeholder
+optimizer = optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
 
 checkpoint = torch.load(PATH, weights_only=True)
 model.load_state_dict(checkpoint['model_state_dict'])
@@ -611,8 +613,9 @@ torch.save({
 
 modelA = TheModelAClass(*args, **kwargs)
 modelB = TheModelBClass(*args, **kwargs)
-optimizerA = optim.SGD(modelA.parameters(), lr=0.001, momentum=0.9)  # changed: TheOptimizerAClass(*args, **kwargs)
-optimizerB = optim.SGD(modelB.parameters(), lr=0.01)  # changed: TheOptimizerBClass(*args, **kwargs)
+# changed: TheOptimizerAClass(*args, **kwargs) and TheOptimizerBClass(...), placeholders
+optimizerA = optim.SGD(modelA.parameters(), lr=0.001, momentum=0.9)
+optimizerB = optim.SGD(modelB.parameters(), lr=0.01)
 
 checkpoint = torch.load(PATH, weights_only=True)
 modelA.load_state_dict(checkpoint['modelA_state_dict'])
@@ -799,6 +802,91 @@ def test_basics_optimizing_model_parameters():
              BASICS_PREREQUISITES, BASICS_LOOPS, weights_of("model")]
     ours, _ = run_both(cells, compare_prints=[0, 1])
     assert ours.printed[1].count("\nloss:") == 10 and ours.printed[1].endswith("Done!\n")
+
+
+# ----------------------------------------------------------------------------------------------
+# Build the Neural Network (Learn the Basics)
+
+BASICS_BUILD_MODEL = '''
+import os
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+# skipped: from torchvision import datasets, transforms (not used by the code below)
+
+device = 'cuda' if torch.cuda.is_available() else 'cpu'
+print('Using {} device'.format(device))
+
+class NeuralNetwork(nn.Module):
+    def __init__(self):
+        super(NeuralNetwork, self).__init__()
+        self.flatten = nn.Flatten()
+        self.linear_relu_stack = nn.Sequential(
+            nn.Linear(28*28, 512),
+            nn.ReLU(),
+            nn.Linear(512, 512),
+            nn.ReLU(),
+            nn.Linear(512, 10),
+            nn.ReLU()
+        )
+
+    def forward(self, x):
+        x = self.flatten(x)
+        logits = self.linear_relu_stack(x)
+        return logits
+
+model = NeuralNetwork().to(device)
+print(model)
+
+X = torch.rand(1, 28, 28, device=device)
+logits = model(X)
+pred_probab = nn.Softmax(dim=1)(logits)
+y_pred = pred_probab.argmax(1)
+print(f"Predicted class: {y_pred}")
+
+input_image = torch.rand(3,28,28)
+print(input_image.size())
+
+flatten = nn.Flatten()
+flat_image = flatten(input_image)
+print(flat_image.size())
+
+layer1 = nn.Linear(in_features=28*28, out_features=20)
+hidden1 = layer1(flat_image)
+print(hidden1.size())
+'''
+
+BASICS_BUILD_MODEL_LAYERS = '''
+print(f"Before ReLU: {hidden1}\\n\\n")
+hidden1 = nn.ReLU()(hidden1)
+print(f"After ReLU: {hidden1}")
+
+seq_modules = nn.Sequential(
+    flatten,
+    layer1,
+    nn.ReLU(),
+    nn.Linear(20, 10)
+)
+input_image = torch.rand(3,28,28)
+logits = seq_modules(input_image)
+
+softmax = nn.Softmax(dim=1)
+pred_probab = softmax(logits)
+
+print("Model structure: ", model, "\\n\\n")
+
+for name, param in model.named_parameters():
+    print(f"Layer: {name} | Size: {param.size()} | Values : {param[:2]} \\n")
+'''
+
+
+def test_basics_build_the_neural_network():
+    ours, _ = run_both([BASICS_BUILD_MODEL, record("pred_probab", "pred_probab"),
+                        BASICS_BUILD_MODEL_LAYERS, record("pred_probab", "pred_probab"),
+                        weights_of("model")],
+                       compare_prints=[0], compare_numbers=[1])
+    assert ours.printed[0].startswith("Using cpu device\nNeuralNetwork(\n")
+    assert "Layer: linear_relu_stack.0.weight | Size: (512, 784) | Values : " in ours.printed[1]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -7,11 +7,13 @@ import numpy as np
 from .. import ops
 from ..autograd import Tensor
 from .contract import broadcast_shape, same_numeric_dtype, tensor_arg
+from .out import write_out
 from .shape import transpose
 
 
-def matmul(input: Tensor, other: Tensor) -> Tensor:
-    """Matrix product with numpy/PyTorch rules: 1-D operands are promoted to matrices, batch axes broadcast."""
+def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Matrix product with numpy/PyTorch rules: 1-D operands are promoted to matrices, batch
+    axes broadcast; into `out` (of the result's dtype) if given (functional/out.py)."""
     x, y = tensor_arg(input, "input"), tensor_arg(other, "other")
     if x.ndim == 0 or y.ndim == 0:
         raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes "
@@ -34,7 +36,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         z = ops.reshape(z, shape=z.shape[:-2] + z.shape[-1:])
     if y.ndim == 1:
         z = ops.reshape(z, shape=z.shape[:-1])
-    return z
+    return z if out is None else write_out(z, out, "matmul", same_dtype=True)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
