@@ -79,13 +79,21 @@ def recording():
 
     original_dropout = torch.nn.functional.dropout
 
+    inside_dropout = []
+
     def dropout(input, p=0.5, training=True, inplace=False):
-        if not training or p in (0, 1):
+        # F.dropout dispatches torch function modes (set_default_device's) back to the name
+        # torch.nn.functional.dropout, this function: only the outermost call records
+        if inside_dropout or not training or p in (0, 1):
             return original_dropout(input, p, training, inplace)
-        state = torch.get_rng_state()
-        keep = original_dropout(torch.ones_like(input), p, training) != 0
-        torch.set_rng_state(state)                 # the same draw again, on the real input
-        out = original_dropout(input, p, training, inplace)
+        inside_dropout.append(True)
+        try:
+            state = torch.get_rng_state()
+            keep = original_dropout(torch.ones_like(input), p, training) != 0
+            torch.set_rng_state(state)             # the same draw again, on the real input
+            out = original_dropout(input, p, training, inplace)
+        finally:
+            inside_dropout.pop()
         draws.append(Draw("dropout", _numpy(keep), (float(p),)))
         return out
 
@@ -109,7 +117,10 @@ def recording():
             "normal", torch.Tensor.normal_, (("mean", 0.0), ("std", 1.0)))))
         stack.enter_context(mock.patch.object(torch.nn.functional, "dropout", dropout))
         stack.enter_context(mock.patch.object(RandomSampler, "__iter__", shuffled))
-        yield draws
+        try:
+            yield draws
+        finally:
+            torch.set_default_device(None)         # a snippet's set_default_device ends with it
 
 
 class ReplayGenerator:
@@ -135,33 +146,39 @@ class ReplayGenerator:
     def _shape(size) -> tuple:
         return () if size is None else (size,) if np.ndim(size) == 0 else tuple(size)
 
+    @staticmethod
+    def _standardised(values: np.ndarray, shift: float, scale: float, dtype) -> np.ndarray:
+        """(values - shift) / scale: the draw before tinygrad_conv shifts and scales it."""
+        return ((values.astype(np.float64) - shift) / scale).astype(dtype)
+
     def random(self, size=None, dtype=np.float64):
         draw = self._next("random", ("rand", "uniform", "dropout"), self._shape(size))
         if draw.kind == "dropout":                  # tc keeps an entry where u >= p
             return np.where(draw.values, 1.0, 0.0).astype(dtype)
         if draw.kind == "uniform":                  # tc's Tensor.uniform_(a, b) is a + (b - a) u
             low, high = draw.params
-            return ((draw.values.astype(np.float64) - low) / (high - low)).astype(dtype)
+            return self._standardised(draw.values, low, high - low, dtype)
         return draw.values.astype(dtype)
-
-    def uniform(self, low=0.0, high=1.0, size=None):
-        draw = self._next("uniform", ("uniform",), self._shape(size))
-        np.testing.assert_allclose((low, high), draw.params, rtol=1e-6,
-                                   err_msg=f"replay: draw #{self.used}: uniform bounds differ")
-        return draw.values
 
     def standard_normal(self, size=None, dtype=np.float64):
         draw = self._next("standard_normal", ("randn", "normal"), self._shape(size))
         if draw.kind == "normal":                   # tc's Tensor.normal_(m, s) is m + s z
             mean, std = draw.params
-            return ((draw.values.astype(np.float64) - mean) / std).astype(dtype)
+            return self._standardised(draw.values, mean, std, dtype)
         return draw.values.astype(dtype)
 
-    def normal(self, loc=0.0, scale=1.0, size=None):
-        draw = self._next("normal", ("normal",), self._shape(size))
-        np.testing.assert_allclose((loc, scale), draw.params, rtol=1e-6,
-                                   err_msg=f"replay: draw #{self.used}: normal parameters differ")
+    def _with_parameters(self, method: str, params: tuple, size) -> np.ndarray:
+        draw = self._next(method, (method,), self._shape(size))
+        np.testing.assert_allclose(params, draw.params, rtol=1e-6,
+                                   err_msg=f"replay: draw #{self.used}: the {method} parameters "
+                                           f"differ")
         return draw.values
+
+    def uniform(self, low=0.0, high=1.0, size=None):
+        return self._with_parameters("uniform", (low, high), size)
+
+    def normal(self, loc=0.0, scale=1.0, size=None):
+        return self._with_parameters("normal", (loc, scale), size)
 
     def integers(self, low, high=None, size=None):
         return self._next("integers", ("randint",), self._shape(size)).values

@@ -58,6 +58,7 @@ def run(cells, library, between=None, names=()):
 
 
 def assert_same(cells, between=None, names=(), rtol=1e-4, atol=1e-4):
+    torch.manual_seed(0)                  # the same torch draws every time the test runs
     with recording() as draws:
         printed_torch, named_torch = run(cells, torch, between, names)
     with replaying(draws):
@@ -269,52 +270,18 @@ for t in range(2000):
 print(f'Result: y = {a.item()} + {b.item()} x + {c.item()} x^2 + {d.item()} x^3')
 '''
 
-# a later revision of the same file: matmul with keyword arguments, x.pow
-POLYNOMIAL_TENSORS_MATMUL = '''
-import math
-import torch
-
-
-dtype = torch.float
-device = torch.device("cpu")
-# device = torch.device("cuda:0") # Uncomment this to run on GPU
-
-# Create random input and output data
-x = torch.linspace(-math.pi, math.pi, 2000, device=device, dtype=dtype)
-y = torch.sin(x)
-
-# Randomly initialize weights
-a = torch.randn((), device=device, dtype=dtype)
-b = torch.randn((), device=device, dtype=dtype)
-c = torch.randn((), device=device, dtype=dtype)
-d = torch.randn((), device=device, dtype=dtype)
-
-learning_rate = 1e-6
-for t in range(2000):
-    # Forward pass: compute predicted y
-    y_pred = a + (b * x) + (c * x.pow(2)) + (d * x.pow(3))
-
-    # Compute and print loss
-    loss = (y_pred - y).pow(2).sum().item()
-    if t % 100 == 99:
-        print(t, loss)
-
-    # Backprop to compute gradients of a, b, c, d with respect to loss
-    grad_y_pred = -2.0 * (y - y_pred)
-    grad_a = grad_y_pred.sum()
-    grad_b = torch.matmul(input=grad_y_pred, other=x).sum()
+# a later revision of the same file: x.pow, and matmul with keyword arguments
+POLYNOMIAL_TENSORS_MATMUL = POLYNOMIAL_TENSORS.replace(
+    "y_pred = a + b * x + c * x ** 2 + d * x ** 3",
+    "y_pred = a + (b * x) + (c * x.pow(2)) + (d * x.pow(3))").replace(
+    "grad_y_pred = 2.0 * (y_pred - y)", "grad_y_pred = -2.0 * (y - y_pred)").replace(
+    """    grad_b = (grad_y_pred * x).sum()
+    grad_c = (grad_y_pred * x ** 2).sum()
+    grad_d = (grad_y_pred * x ** 3).sum()""",
+    """    grad_b = torch.matmul(input=grad_y_pred, other=x).sum()
     grad_c = torch.matmul(input=grad_y_pred, other=x.pow(2)).sum()
-    grad_d = torch.matmul(input=grad_y_pred, other=x.pow(3)).sum()
-
-    # Update weights using gradient descent
-    a -= learning_rate * grad_a
-    b -= learning_rate * grad_b
-    c -= learning_rate * grad_c
-    d -= learning_rate * grad_d
-
-
-print(f'Result: y = {a.item()} + {b.item()} x + {c.item()} x^2 + {d.item()} x^3')
-'''
+    grad_d = torch.matmul(input=grad_y_pred, other=x.pow(3)).sum()""")
+assert "torch.matmul(input=" in POLYNOMIAL_TENSORS_MATMUL
 
 POLYNOMIAL_AUTOGRAD = '''
 import torch
