@@ -2,17 +2,20 @@
 
 Each snippet's text appears once below and runs twice, with the name `torch` bound to PyTorch
 and then to tinygrad_conv. Everything it prints, and the values named after it, must agree.
-Random draws (torch.rand, torch.randn) come from one shared numpy stream in both runs, so the
-two runs start from the same numbers; nn layers get the same weights between cells.
+The random draws are torch's: the torch run records them and tinygrad_conv's generator replays
+them (tests/snippet_harness.py), so both runs start from the same numbers.
 
-Sources: the 60-minute blitz "A Gentle Introduction to torch.autograd"; "Learning PyTorch with
-Examples" (the polynomial fit with tensors and with autograd); d2l's "Convolutions for Images"
-(corr2d, learning a kernel) and "Pooling" (pool2d); micrograd's test/test_engine.py (the torch
-halves of test_sanity_check and test_more_ops); "Learn the Basics: Automatic Differentiation
-with torch.autograd". Lines that need features outside this module's scope are commented out
-and marked `# skipped:`.
+Sources: the 60-minute blitz "A Gentle Introduction to torch.autograd" and its earlier version
+"Autograd: automatic differentiation"; "Learning PyTorch with Examples" (the polynomial fit with
+tensors, autograd, nn, optim, a custom Module and control flow, in its published revisions);
+"Learn the Basics: Tensors"; d2l's "Convolutions for Images" (corr2d,
+learning a kernel) and "Pooling" (pool2d); micrograd's test/test_engine.py (the torch halves of
+test_sanity_check and test_more_ops); "Learn the Basics: Automatic Differentiation with
+torch.autograd". The texts are kept as published; lines that cannot run here are commented out
+and marked `# skipped:` with the reason, lines changed are marked `# changed:`.
 """
 import math
+import random
 import re
 
 import numpy as np
@@ -22,33 +25,11 @@ torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
 
 import tinygrad_conv as tc  # noqa: E402
-
-
-class Library:
-    """What a snippet sees as `torch`: the module itself, except that rand/randn draw from a
-    numpy stream shared by both runs."""
-
-    def __init__(self, module, seed: int = 0):
-        self._module, self._rng = module, np.random.default_rng(seed)
-
-    def __getattr__(self, name):
-        return getattr(self._module, name)
-
-    def _draw(self, values, dtype, requires_grad):
-        dtype = self._module.float32 if dtype is None else dtype
-        return self._module.tensor(values, dtype=dtype, requires_grad=requires_grad)
-
-    def _shape(self, size):
-        return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
-
-    def randn(self, *size, dtype=None, requires_grad=False, device=None):
-        return self._draw(self._rng.standard_normal(self._shape(size)), dtype, requires_grad)
-
-    def rand(self, *size, dtype=None, requires_grad=False, device=None):
-        return self._draw(self._rng.random(self._shape(size)), dtype, requires_grad)
-
+from snippet_harness import bindings, recording, replaying  # noqa: E402
 
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|\b(?:True|False|nan|inf)\b")
+# what reprs add after the values: torch's grad_fn=<MulBackward0>, our op=mul, dtypes
+_REPR_EXTRAS = re.compile(r"grad_fn=<\w+>|op=\w+|dtype=[\w.]+|requires_grad=True")
 
 
 def _numbers(value) -> list:
@@ -59,14 +40,15 @@ def _numbers(value) -> list:
         return [float(v) for v in value.ravel()]
     if isinstance(value, (bool, int, float, np.number)):
         return [float(value)]
-    found = NUMBER.findall(str(value))
+    found = NUMBER.findall(_REPR_EXTRAS.sub("", str(value)))
     return [1.0 if s == "True" else 0.0 if s == "False" else float(s) for s in found]
 
 
 def run(cells, library, between=None, names=()):
     """Run the cells with `torch` bound to `library`; returns (printed numbers, named values)."""
     printed = []
-    env = {"torch": Library(library), "math": math, "np": np,
+    random.seed(0)                    # the same Python draws in both runs (dynamic_net's)
+    env = {**bindings(library), "math": math, "np": np,
            "print": lambda *args, **kw: printed.append([n for a in args for n in _numbers(a)])}
     for i, cell in enumerate(cells):
         exec(cell, env)
@@ -76,8 +58,11 @@ def run(cells, library, between=None, names=()):
 
 
 def assert_same(cells, between=None, names=(), rtol=1e-4, atol=1e-4):
-    printed_torch, named_torch = run(cells, torch, between, names)
-    printed_ours, named_ours = run(cells, tc, between, names)
+    torch.manual_seed(0)                  # the same torch draws every time the test runs
+    with recording() as draws:
+        printed_torch, named_torch = run(cells, torch, between, names)
+    with replaying(draws):
+        printed_ours, named_ours = run(cells, tc, between, names)
     assert len(printed_ours) == len(printed_torch)
     for line, (ours, theirs) in enumerate(zip(printed_ours + named_ours,
                                               printed_torch + named_torch)):
@@ -88,7 +73,46 @@ def assert_same(cells, between=None, names=(), rtol=1e-4, atol=1e-4):
 
 # --- the 60-minute blitz: A Gentle Introduction to torch.autograd -------------------------------
 
+# stand-in for torchvision's resnet18 (its weights are a download): a small model with the same
+# input, output and `fc` head, so that the tutorial's text runs as written
+RESNET18 = '''
+class ResNet18_Weights:
+    DEFAULT = "IMAGENET1K_V1"
+
+
+class ResNet18(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 512, kernel_size=8, stride=8, bias=False)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(512, 1000)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.avgpool(torch.relu(self.conv1(x))), 1))
+
+
+def resnet18(weights=None):
+    return ResNet18()
+'''
+
 BLITZ_AUTOGRAD = '''
+import torch
+# skipped: from torchvision.models import resnet18, ResNet18_Weights (the stand-in above)
+model = resnet18(weights=ResNet18_Weights.DEFAULT)
+data = torch.rand(1, 3, 64, 64)
+labels = torch.rand(1, 1000)
+
+prediction = model(data) # forward pass
+
+loss = (prediction - labels).sum()
+loss.backward() # backward pass
+
+optim = torch.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
+
+optim.step() #gradient descent
+
+import torch
+
 a = torch.tensor([2., 3.], requires_grad=True)
 b = torch.tensor([6., 4.], requires_grad=True)
 
@@ -109,18 +133,102 @@ a = x + y
 print(f"Does `a` require gradients?: {a.requires_grad}")
 b = x + z
 print(f"Does `b` require gradients?: {b.requires_grad}")
+
+from torch import nn, optim
+
+model = resnet18(weights=ResNet18_Weights.DEFAULT)
+
+# Freeze all the parameters in the network
+for param in model.parameters():
+    param.requires_grad = False
+
+model.fc = nn.Linear(512, 10)
+
+# Optimize only the classifier
+optimizer = optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
+'''
+
+FINETUNE_STEP = '''
+# not in the tutorial: one step of the fine-tuning it sets up (only the new head moves)
+optimizer.zero_grad()
+model(data).sum().backward()
+optimizer.step()
 '''
 
 
 def test_blitz_autograd_tutorial():
-    printed, named = assert_same([BLITZ_AUTOGRAD], names=["Q", "external_grad"])
+    printed, named = assert_same(
+        [RESNET18, BLITZ_AUTOGRAD, FINETUNE_STEP],
+        names=["prediction", "loss", "Q", "external_grad", "model.fc.weight", "model.fc.bias",
+               "model.conv1.weight", "[p.requires_grad for p in model.parameters()]"])
     assert printed[:2] == [[1.0, 1.0], [1.0, 1.0]]
     assert printed[2:] == [[0.0], [1.0]]
+    assert named[-1] == [0.0, 1.0, 1.0]                     # conv1 frozen, the new fc trains
+
+
+# the blitz's earlier version, "Autograd: automatic differentiation" (PyTorch 0.4 - 1.x)
+BLITZ_AUTOGRAD_EARLIER = '''
+import torch
+
+x = torch.ones(2, 2, requires_grad=True)
+print(x)
+
+y = x + 2
+print(y)
+
+# skipped: print(y.grad_fn) (grad_fn objects are not in tinygrad_conv yet)
+
+z = y * y * 3
+out = z.mean()
+
+print(z, out)
+
+a = torch.randn(2, 2)
+a = ((a * 3) / (a - 1))
+print(a.requires_grad)
+a.requires_grad_(True)
+print(a.requires_grad)
+b = (a * a).sum()
+# skipped: print(b.grad_fn) (grad_fn objects are not in tinygrad_conv yet)
+
+out.backward()
+
+print(x.grad)
+
+x = torch.randn(3, requires_grad=True)
+
+y = x * 2
+while y.norm() < 1000:  # changed: y.data.norm() (.data is the numpy array here: y.norm())
+    y = y * 2
+
+print(y)
+
+gradients = torch.tensor([0.1, 1.0, 0.0001], dtype=torch.float)
+y.backward(gradients)
+
+print(x.grad)
+
+print(x.requires_grad)
+print((x ** 2).requires_grad)
+
+with torch.no_grad():
+\tprint((x ** 2).requires_grad)
+'''
+
+
+def test_blitz_autograd_earlier_version():
+    printed, _ = assert_same([BLITZ_AUTOGRAD_EARLIER], names=["a", "b", "y"])
+    assert printed[5] == [4.5] * 4                             # d(out)/dx
+    assert printed[-3:] == [[1.0], [1.0], [0.0]]
 
 
 # --- Learning PyTorch with Examples: the polynomial fit ----------------------------------------
 
 POLYNOMIAL_TENSORS = '''
+import math
+import torch
+
+
 dtype = torch.float
 device = torch.device("cpu")
 # device = torch.device("cuda:0") # Uncomment this to run on GPU
@@ -158,10 +266,27 @@ for t in range(2000):
     c -= learning_rate * grad_c
     d -= learning_rate * grad_d
 
+
 print(f'Result: y = {a.item()} + {b.item()} x + {c.item()} x^2 + {d.item()} x^3')
 '''
 
+# a later revision of the same file: x.pow, and matmul with keyword arguments
+POLYNOMIAL_TENSORS_MATMUL = POLYNOMIAL_TENSORS.replace(
+    "y_pred = a + b * x + c * x ** 2 + d * x ** 3",
+    "y_pred = a + (b * x) + (c * x.pow(2)) + (d * x.pow(3))").replace(
+    "grad_y_pred = 2.0 * (y_pred - y)", "grad_y_pred = -2.0 * (y - y_pred)").replace(
+    """    grad_b = (grad_y_pred * x).sum()
+    grad_c = (grad_y_pred * x ** 2).sum()
+    grad_d = (grad_y_pred * x ** 3).sum()""",
+    """    grad_b = torch.matmul(input=grad_y_pred, other=x).sum()
+    grad_c = torch.matmul(input=grad_y_pred, other=x.pow(2)).sum()
+    grad_d = torch.matmul(input=grad_y_pred, other=x.pow(3)).sum()""")
+assert "torch.matmul(input=" in POLYNOMIAL_TENSORS_MATMUL
+
 POLYNOMIAL_AUTOGRAD = '''
+import torch
+import math
+
 dtype = torch.float
 device = torch.device("cpu")
 # device = torch.device("cuda:0")  # Uncomment this to run on GPU
@@ -217,18 +342,306 @@ for t in range(2000):
 print(f'Result: y = {a.item()} + {b.item()} x + {c.item()} x^2 + {d.item()} x^3')
 '''
 
+# the current revision: the device comes from torch.accelerator and becomes the default device
+POLYNOMIAL_AUTOGRAD_ACCELERATOR = POLYNOMIAL_AUTOGRAD.replace('''dtype = torch.float
+device = torch.device("cpu")
+# device = torch.device("cuda:0")  # Uncomment this to run on GPU
+''', '''# We want to be able to train our model on an `accelerator <https://pytorch.org/docs/stable/torch.html#accelerators>`__
+# such as CUDA, MPS, MTIA, or XPU. If the current accelerator is available, we will use it. Otherwise, we use the CPU.
 
-@pytest.mark.parametrize("snippet", [POLYNOMIAL_TENSORS, POLYNOMIAL_AUTOGRAD],
-                         ids=["tensors", "autograd"])
+dtype = torch.float
+device = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"
+print(f"Using {device} device")
+torch.set_default_device(device)
+''').replace(", device=device, dtype=dtype", ", dtype=dtype")
+
+
+@pytest.mark.parametrize("snippet", [POLYNOMIAL_TENSORS, POLYNOMIAL_TENSORS_MATMUL,
+                                     POLYNOMIAL_AUTOGRAD, POLYNOMIAL_AUTOGRAD_ACCELERATOR],
+                         ids=["tensors", "tensors_matmul", "autograd", "autograd_accelerator"])
 def test_learning_pytorch_with_examples_polynomial_fit(snippet):
     printed, named = assert_same([snippet], names=["a", "b", "c", "d"], rtol=1e-3)
+    printed = [line for line in printed if line]               # drops "Using cpu device"
     assert len(printed) == 21 and printed[-1][0] < printed[0][1]    # the loss went down
     assert named[1][0] > 0.5                                        # b ~ 0.85, sin's slope
 
 
+# the same fit with nn, with optim, as a custom Module, and with control flow (the rest of
+# "Learning PyTorch with Examples")
+POLYNOMIAL_NN = '''
+import torch
+import math
+
+
+# Create Tensors to hold input and outputs.
+x = torch.linspace(-math.pi, math.pi, 2000)
+y = torch.sin(x)
+
+# For this example, the output y is a linear function of (x, x^2, x^3), so
+# we can consider it as a linear layer neural network. Let's prepare the
+# tensor (x, x^2, x^3).
+p = torch.tensor([1, 2, 3])
+xx = x.unsqueeze(-1).pow(p)
+
+# In the above code, x.unsqueeze(-1) has shape (2000, 1), and p has shape
+# (3,), for this case, broadcasting semantics will apply to obtain a tensor
+# of shape (2000, 3)
+
+# Use the nn package to define our model as a sequence of layers. nn.Sequential
+# is a Module which contains other Modules, and applies them in sequence to
+# produce its output. The Linear Module computes output from input using a
+# linear function, and holds internal Tensors for its weight and bias.
+# The Flatten layer flatens the output of the linear layer to a 1D tensor,
+# to match the shape of `y`.
+model = torch.nn.Sequential(
+    torch.nn.Linear(3, 1),
+    torch.nn.Flatten(0, 1)
+)
+
+# The nn package also contains definitions of popular loss functions; in this
+# case we will use Mean Squared Error (MSE) as our loss function.
+loss_fn = torch.nn.MSELoss(reduction='sum')
+
+learning_rate = 1e-6
+for t in range(2000):
+
+    # Forward pass: compute predicted y by passing x to the model. Module objects
+    # override the __call__ operator so you can call them like functions. When
+    # doing so you pass a Tensor of input data to the Module and it produces
+    # a Tensor of output data.
+    y_pred = model(xx)
+
+    # Compute and print loss. We pass Tensors containing the predicted and true
+    # values of y, and the loss function returns a Tensor containing the
+    # loss.
+    loss = loss_fn(y_pred, y)
+    if t % 100 == 99:
+        print(t, loss.item())
+
+    # Zero the gradients before running the backward pass.
+    model.zero_grad()
+
+    # Backward pass: compute gradient of the loss with respect to all the learnable
+    # parameters of the model. Internally, the parameters of each Module are stored
+    # in Tensors with requires_grad=True, so this call will compute gradients for
+    # all learnable parameters in the model.
+    loss.backward()
+
+    # Update the weights using gradient descent. Each parameter is a Tensor, so
+    # we can access its gradients like we did before.
+    with torch.no_grad():
+        for param in model.parameters():
+            param -= learning_rate * param.grad
+
+# You can access the first layer of `model` like accessing the first item of a list
+linear_layer = model[0]
+
+# For linear layer, its parameters are stored as `weight` and `bias`.
+print(f'Result: y = {linear_layer.bias.item()} + {linear_layer.weight[:, 0].item()} x + {linear_layer.weight[:, 1].item()} x^2 + {linear_layer.weight[:, 2].item()} x^3')
+'''
+
+POLYNOMIAL_OPTIM = '''
+import torch
+import math
+
+
+# Create Tensors to hold input and outputs.
+x = torch.linspace(-math.pi, math.pi, 2000)
+y = torch.sin(x)
+
+# Prepare the input tensor (x, x^2, x^3).
+p = torch.tensor([1, 2, 3])
+xx = x.unsqueeze(-1).pow(p)
+
+# Use the nn package to define our model and loss function.
+model = torch.nn.Sequential(
+    torch.nn.Linear(3, 1),
+    torch.nn.Flatten(0, 1)
+)
+loss_fn = torch.nn.MSELoss(reduction='sum')
+
+# Use the optim package to define an Optimizer that will update the weights of
+# the model for us. Here we will use Adam; the optim package contains many other
+# optimization algorithms. The first argument to the Adam constructor tells the
+# optimizer which Tensors it should update.
+learning_rate = 1e-6
+optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate)
+for t in range(2000):
+    # Forward pass: compute predicted y by passing x to the model.
+    y_pred = model(xx)
+
+    # Compute and print loss.
+    loss = loss_fn(y_pred, y)
+    if t % 100 == 99:
+        print(t, loss.item())
+
+    # Before the backward pass, use the optimizer object to zero all of the
+    # gradients for the variables it will update (which are the learnable
+    # weights of the model). This is because by default, gradients are
+    # accumulated in buffers( i.e, not overwritten) whenever .backward()
+    # is called. Checkout docs of torch.autograd.backward for more details.
+    optimizer.zero_grad()
+
+    # Backward pass: compute gradient of the loss with respect to model
+    # parameters
+    loss.backward()
+
+    # Calling the step function on an Optimizer makes an update to its
+    # parameters
+    optimizer.step()
+
+
+linear_layer = model[0]
+print(f'Result: y = {linear_layer.bias.item()} + {linear_layer.weight[:, 0].item()} x + {linear_layer.weight[:, 1].item()} x^2 + {linear_layer.weight[:, 2].item()} x^3')
+'''
+
+POLYNOMIAL_MODULE = '''
+import torch
+import math
+
+
+class Polynomial3(torch.nn.Module):
+    def __init__(self):
+        """
+        In the constructor we instantiate four parameters and assign them as
+        member parameters.
+        """
+        super().__init__()
+        self.a = torch.nn.Parameter(torch.randn(()))
+        self.b = torch.nn.Parameter(torch.randn(()))
+        self.c = torch.nn.Parameter(torch.randn(()))
+        self.d = torch.nn.Parameter(torch.randn(()))
+
+    def forward(self, x):
+        """
+        In the forward function we accept a Tensor of input data and we must return
+        a Tensor of output data. We can use Modules defined in the constructor as
+        well as arbitrary operators on Tensors.
+        """
+        return self.a + self.b * x + self.c * x ** 2 + self.d * x ** 3
+
+    def string(self):
+        """
+        Just like any class in Python, you can also define custom method on PyTorch modules
+        """
+        return f'y = {self.a.item()} + {self.b.item()} x + {self.c.item()} x^2 + {self.d.item()} x^3'
+
+
+# Create Tensors to hold input and outputs.
+x = torch.linspace(-math.pi, math.pi, 2000)
+y = torch.sin(x)
+
+# Construct our model by instantiating the class defined above
+model = Polynomial3()
+
+# Construct our loss function and an Optimizer. The call to model.parameters()
+# in the SGD constructor will contain the learnable parameters (defined
+# with torch.nn.Parameter) which are members of the model.
+criterion = torch.nn.MSELoss(reduction='sum')
+optimizer = torch.optim.SGD(model.parameters(), lr=1e-6)
+for t in range(2000):
+    # Forward pass: Compute predicted y by passing x to the model
+    y_pred = model(x)
+
+    # Compute and print loss
+    loss = criterion(y_pred, y)
+    if t % 100 == 99:
+        print(t, loss.item())
+
+    # Zero gradients, perform a backward pass, and update the weights.
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+print(f'Result: {model.string()}')
+'''
+
+DYNAMIC_NET = '''
+import random
+import torch
+import math
+
+
+class DynamicNet(torch.nn.Module):
+    def __init__(self):
+        """
+        In the constructor we instantiate five parameters and assign them as members.
+        """
+        super().__init__()
+        self.a = torch.nn.Parameter(torch.randn(()))
+        self.b = torch.nn.Parameter(torch.randn(()))
+        self.c = torch.nn.Parameter(torch.randn(()))
+        self.d = torch.nn.Parameter(torch.randn(()))
+        self.e = torch.nn.Parameter(torch.randn(()))
+
+    def forward(self, x):
+        """
+        For the forward pass of the model, we randomly choose either 4, 5
+        and reuse the e parameter to compute the contribution of these orders.
+
+        Since each forward pass builds a dynamic computation graph, we can use normal
+        Python control-flow operators like loops or conditional statements when
+        defining the forward pass of the model.
+
+        Here we also see that it is perfectly safe to reuse the same parameter many
+        times when defining a computational graph.
+        """
+        y = self.a + self.b * x + self.c * x ** 2 + self.d * x ** 3
+        for exp in range(4, random.randint(4, 6)):
+            y = y + self.e * x ** exp
+        return y
+
+    def string(self):
+        """
+        Just like any class in Python, you can also define custom method on PyTorch modules
+        """
+        return f'y = {self.a.item()} + {self.b.item()} x + {self.c.item()} x^2 + {self.d.item()} x^3 + {self.e.item()} x^4 ? + {self.e.item()} x^5 ?'
+
+
+# Create Tensors to hold input and outputs.
+x = torch.linspace(-math.pi, math.pi, 2000)
+y = torch.sin(x)
+
+# Construct our model by instantiating the class defined above
+model = DynamicNet()
+
+# Construct our loss function and an Optimizer. Training this strange model with
+# vanilla stochastic gradient descent is tough, so we use momentum
+criterion = torch.nn.MSELoss(reduction='sum')
+optimizer = torch.optim.SGD(model.parameters(), lr=1e-8, momentum=0.9)
+for t in range(3000):  # changed: range(30000), a tenth of the steps to keep the test short
+    # Forward pass: Compute predicted y by passing x to the model
+    y_pred = model(x)
+
+    # Compute and print loss
+    loss = criterion(y_pred, y)
+    if t % 2000 == 1999:
+        print(t, loss.item())
+
+    # Zero gradients, perform a backward pass, and update the weights.
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+print(f'Result: {model.string()}')
+'''
+# skipped: polynomial_custom_function.py (LegendrePolynomial3(torch.autograd.Function) with
+# ctx.save_for_backward: custom autograd Functions are not in tinygrad_conv; its primitives are
+# written with @primitive / defvjp instead)
+
+
+@pytest.mark.parametrize("snippet", [POLYNOMIAL_NN, POLYNOMIAL_OPTIM, POLYNOMIAL_MODULE,
+                                     DYNAMIC_NET],
+                         ids=["nn", "optim", "custom_module", "dynamic_net"])
+def test_learning_pytorch_with_examples_nn_optim_modules(snippet):
+    printed, _ = assert_same([snippet], rtol=1e-3, names=[
+        "torch.cat([p.detach().reshape(-1) for p in model.parameters()])"])
+    assert printed[-2][1] <= printed[0][1]                          # the loss did not grow
+
+
 def test_the_manual_sgd_loop_trains_in_place():
     """The silent failure this guards against: `a -= ...` rebinding `a` to a new tensor."""
-    env = {"torch": Library(tc), "math": math, "print": lambda *a: None}
+    env = {**bindings(tc), "print": lambda *a: None}
     exec(POLYNOMIAL_AUTOGRAD.replace("2000)", "3)"), env)
     a = env["a"]
     assert a.is_leaf and a.requires_grad and a.grad is None
@@ -272,8 +685,8 @@ print(corr2d(X.t(), K))
 D2L_LEARN_KERNEL = '''
 # Construct a two-dimensional convolutional layer with 1 output channel and a
 # kernel of shape (1, 2). For the sake of simplicity, we ignore the bias here
-conv2d = nn.Conv2d(1, 1, kernel_size=(1, 2), bias=False)
-''', '''
+conv2d = nn.LazyConv2d(1, kernel_size=(1, 2), bias=False)
+
 # The two-dimensional convolutional layer uses four-dimensional input and
 # output in the format of (example, channel, height, width), where the batch
 # size (number of examples in the batch) and the number of channels are both 1
@@ -291,7 +704,7 @@ for i in range(10):
     if (i + 1) % 2 == 0:
         print(f'epoch {i + 1}, loss {l.sum():.3f}')
 
-print(conv2d.weight.data.reshape((1, 2)))
+print(conv2d.weight.data.reshape((1, 2)))  # a notebook cell's displayed value, printed
 '''
 
 D2L_POOL2D = '''
@@ -312,27 +725,18 @@ print(pool2d(X, (2, 2), 'avg'))
 '''
 
 
-def _nn_prelude(cells):
-    return ["nn = torch.nn\n"] + list(cells)
-
-
 def test_d2l_corr2d_and_the_edge_detector():
-    printed, _ = assert_same(_nn_prelude([D2L_CORR2D]))
+    printed, _ = assert_same([D2L_CORR2D])
     assert printed[0] == [19.0, 25.0, 37.0, 43.0]
 
 
-def _same_kernel(i, env, library):
-    """Between the cells: give both layers the same weight (their initialisations differ)."""
-    if "conv2d" in env and i == 2:
-        w = np.array([[[[0.3, -0.2]]]], dtype=np.float32)
-        env["conv2d"].weight.data = library.tensor(w) if library is torch else w
-
-
 def test_d2l_learning_a_kernel_with_weight_data_slice_update():
-    printed, _ = assert_same(_nn_prelude([D2L_CORR2D, *D2L_LEARN_KERNEL]), between=_same_kernel)
+    """LazyConv2d's weight appears at the first call, inside the loop: both runs draw it from
+    torch's numbers (the replayed initialisation)."""
+    printed, _ = assert_same([D2L_CORR2D, D2L_LEARN_KERNEL])
     losses = [line[1] for line in printed[4:9]]                    # epochs 2, 4, ..., 10
     assert len(losses) == 5 and losses == sorted(losses, reverse=True)   # it learns
-    np.testing.assert_allclose(printed[-1], [1.0, -1.0], atol=0.15)
+    np.testing.assert_allclose(printed[-1], [1.0, -1.0], atol=0.3)
 
 
 def test_d2l_pool2d():
@@ -353,7 +757,7 @@ P = torch.tensor([[1.0, 5.0, 2.0], [3.0, 0.0, 4.0], [6.0, 7.0, 2.0]], requires_g
 
 def test_d2l_loops_give_torchs_gradients():
     """Y[i, j] = ... with values that require grad: Y joins the graph (torch's CopySlices)."""
-    assert_same(_nn_prelude([D2L_CORR2D, D2L_POOL2D, GRADIENTS_THROUGH_THE_LOOPS]),
+    assert_same([D2L_CORR2D, D2L_POOL2D, GRADIENTS_THROUGH_THE_LOOPS],
                 names=["X.grad", "layer.weight.grad", "layer.bias.grad", "P.grad"], rtol=1e-6)
 
 
@@ -421,17 +825,131 @@ def test_micrograd_more_ops_with_the_augmented_assignments_of_the_micrograd_half
     np.testing.assert_allclose(ours, plain, rtol=1e-12)
 
 
+# --- Learn the Basics: Tensors ------------------------------------------------------------------
+
+LEARN_THE_BASICS_TENSORS = '''
+import torch
+import numpy as np
+
+data = [[1, 2],[3, 4]]
+x_data = torch.tensor(data)
+
+np_array = np.array(data)
+x_np = torch.from_numpy(np_array)
+
+x_ones = torch.ones_like(x_data) # retains the properties of x_data
+print(f"Ones Tensor: \\n {x_ones} \\n")
+
+x_rand = torch.rand_like(x_data, dtype=torch.float) # overrides the datatype of x_data
+print(f"Random Tensor: \\n {x_rand} \\n")
+
+shape = (2,3,)
+rand_tensor = torch.rand(shape)
+ones_tensor = torch.ones(shape)
+zeros_tensor = torch.zeros(shape)
+
+print(f"Random Tensor: \\n {rand_tensor} \\n")
+print(f"Ones Tensor: \\n {ones_tensor} \\n")
+print(f"Zeros Tensor: \\n {zeros_tensor}")
+
+tensor = torch.rand(3,4)
+
+print(f"Shape of tensor: {tensor.shape}")
+print(f"Datatype of tensor: {tensor.dtype}")
+print(f"Device tensor is stored on: {tensor.device}")
+
+# We move our tensor to the GPU if available, and if the cuda version is supported
+if torch.cuda.is_available() & (torch.device('cuda').index is not None):
+    tensor = tensor.to('cuda')
+
+tensor = torch.ones(4, 4)
+print('First row: ', tensor[0])
+print('First column: ', tensor[:, 0])
+print('Last column:', tensor[..., -1])
+tensor[:,1] = 0
+print(tensor)
+
+t1 = torch.cat([tensor, tensor, tensor], dim=1)
+print(t1)
+
+# This computes the matrix multiplication between two tensors. y1, y2, y3 will have the same value
+y1 = tensor @ tensor.T
+y2 = tensor.matmul(tensor.T)
+
+y3 = torch.rand_like(tensor)
+torch.matmul(tensor, tensor.T, out=y3)
+
+
+# This computes the element-wise product. z1, z2, z3 will have the same value
+z1 = tensor * tensor
+z2 = tensor.mul(tensor)
+
+z3 = torch.rand_like(tensor)
+torch.mul(tensor, tensor, out=z3)
+
+agg = tensor.sum()
+agg_item = agg.item()
+print(agg_item, type(agg_item))
+
+print(tensor, "\\n")
+tensor.add_(5)
+print(tensor)
+
+t = torch.ones(5)
+print(f"t: {t}")
+n = t.numpy()
+print(f"n: {n}")
+
+t.add_(1)
+print(f"t: {t}")
+print(f"n: {n}")
+
+n = np.ones(5)
+t = torch.from_numpy(n)
+
+np.add(n, 1, out=n)
+print(f"t: {t}")
+print(f"n: {n}")
+'''
+
+# the current revision moves the tensor with torch.accelerator
+LEARN_THE_BASICS_TENSORS_ACCELERATOR = LEARN_THE_BASICS_TENSORS.replace('''# We move our tensor to the GPU if available, and if the cuda version is supported
+if torch.cuda.is_available() & (torch.device('cuda').index is not None):
+    tensor = tensor.to('cuda')
+''', '''# We move our tensor to the current accelerator if available
+if torch.accelerator.is_available():
+    tensor = tensor.to(torch.accelerator.current_accelerator())
+''')
+
+
+@pytest.mark.parametrize("snippet", [LEARN_THE_BASICS_TENSORS,
+                                     LEARN_THE_BASICS_TENSORS_ACCELERATOR],
+                         ids=["cuda_check", "accelerator"])
+def test_learn_the_basics_tensors(snippet):
+    printed, named = assert_same([snippet], rtol=1e-6, names=[
+        "y1", "y2", "y3", "z1", "z2", "z3", "x_np", "x_rand"])
+    assert named[0] == named[1] == named[2] and named[3] == named[4] == named[5]
+    assert printed[-2:] == [[2.0] * 5, [2.0] * 5]                # t and n share memory
+
+
 # --- Learn the Basics: Automatic Differentiation with torch.autograd ---------------------------
 
 LEARN_THE_BASICS_AUTOGRAD = '''
+import torch
+
 x = torch.ones(5)  # input tensor
 y = torch.zeros(3)  # expected output
 w = torch.randn(5, 3, requires_grad=True)
 b = torch.randn(3, requires_grad=True)
-z = torch.matmul(x, w)+b
-# skipped: needs nn.functional.binary_cross_entropy_with_logits (nn's), and the grad_fn
-# prints and loss.backward() that follow it
-# loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+z = torch.matmul(x, w) + b
+loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+
+# skipped: print(f"Gradient function for z = {z.grad_fn}") and the same for loss (grad_fn
+# objects are not in tinygrad_conv yet)
+
+loss.backward()
+print(w.grad)
+print(b.grad)
 
 z = torch.matmul(x, w)+b
 print(z.requires_grad)
@@ -457,8 +975,8 @@ print(f"\\nCall after zeroing gradients\\n{inp.grad}")
 
 
 def test_learn_the_basics_autograd():
-    printed, named = assert_same([LEARN_THE_BASICS_AUTOGRAD], names=["z", "z_det"])
-    assert printed[:3] == [[1.0], [0.0], [0.0]]
-    first, second, zeroed = (np.array(p[-20:]) for p in printed[3:])
+    printed, named = assert_same([LEARN_THE_BASICS_AUTOGRAD], names=["loss", "z", "z_det"])
+    assert printed[2:5] == [[1.0], [0.0], [0.0]]
+    first, second, zeroed = (np.array(p[-20:]) for p in printed[5:])
     np.testing.assert_array_equal(second, 2 * first)
     np.testing.assert_array_equal(zeroed, first)

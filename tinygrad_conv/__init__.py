@@ -9,7 +9,7 @@ from .autograd import (PRIMITIVES, Node, Primitive, Tensor, backward, detect_ano
 from .autograd import GradcheckError, gradcheck
 from . import ops, functional
 from . import tensor as _tensor_methods  # noqa: F401  (adds Tensor's methods: the one back-edge)
-from .device import cuda, device
+from .device import accelerator, cuda, device, get_default_device, set_default_device
 from .dtypes import (bool_, double, float16, float32, float64, get_default_dtype, half, int8,
                      int16, int32, int64, long, set_default_dtype, short, uint8)
 from .factories import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
@@ -44,7 +44,8 @@ __all__ = ["Tensor", "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empt
            "is_inference_mode_enabled", "detect_anomaly",
            "backward", "toposort", "primitive", "Primitive", "Node", "PRIMITIVES", "gradcheck",
            "GradcheckError", "functional", "ops", "nn", "optim", "data", "datasets", "utils", "save", "load",
-           "manual_seed", "device", "cuda", "get_default_dtype", "set_default_dtype",
+           "manual_seed", "device", "cuda", "accelerator", "set_default_device",
+           "get_default_device", "get_default_dtype", "set_default_dtype",
            "float16", "half", "float32", "float", "float64", "double", "int8", "uint8", "int16",
            "short", "int32", "int", "int64", "long", "bool",
            "flatten", "max", "min", "amax", "amin", "argmax", "argmin", "sum", "mean", "std",

@@ -1,6 +1,7 @@
 """Devices: tinygrad_conv computes with numpy, on the CPU only.
 
-`tc.device('cpu')`, `tensor.device`, `.to(device)` and `tc.cuda.is_available()` exist so that
+`tc.device('cpu')`, `tensor.device`, `.to(device)`, `tc.cuda.is_available()`,
+`tc.accelerator.is_available()` and `tc.set_default_device('cpu')` exist so that
 PyTorch code written for any machine runs unchanged: on a machine without a GPU that code picks
 'cpu'. Naming a GPU device is allowed (torch.device('cuda') is just a name); moving a tensor
 there, or creating one there, is refused with a message saying what to do.
@@ -103,4 +104,33 @@ class cuda:
     manual_seed_all = manual_seed
 
 
-__all__ = ["device", "device_arg", "cuda", "CPU"]
+class accelerator:
+    """torch.accelerator as seen on a machine without one: none is available, so the tutorials'
+    `torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else
+    "cpu"` picks 'cpu'."""
+
+    @staticmethod
+    def is_available() -> bool:
+        return False
+
+    @staticmethod
+    def current_accelerator(check_available: bool = False) -> None:
+        """The accelerator's device type, None when there is none (always, here)."""
+        return None
+
+    @staticmethod
+    def device_count() -> int:
+        return 0
+
+
+def set_default_device(device) -> None:
+    """Where factories put new tensors: the CPU (or None, the same) is the only choice."""
+    device_arg(device, "set_default_device")
+
+
+def get_default_device() -> device:
+    return CPU
+
+
+__all__ = ["device", "device_arg", "cuda", "accelerator", "set_default_device",
+           "get_default_device", "CPU"]

@@ -4,7 +4,8 @@ randperm), which draw from the framework's generator (tinygrad_conv/random.py, s
 tc.manual_seed).
 
 Every factory takes dtype=, device= (the CPU only) and requires_grad= (floating dtypes only),
-and sizes as varargs or one tuple: zeros(2, 3) == zeros((2, 3)). Random values follow PyTorch's
+and sizes as varargs, one tuple or the keyword size=: zeros(2, 3) == zeros((2, 3)) ==
+zeros(size=(2, 3)). Random values follow PyTorch's
 distributions, not its exact numbers (the generators differ).
 """
 from __future__ import annotations
@@ -21,8 +22,13 @@ from .device import device_arg
 from .dtypes import default_float, tensor_array, to_array
 
 
-def _size(size: tuple, fn: str) -> tuple:
-    """Sizes given as varargs, or as one tuple/list, as non-negative ints."""
+def _size(size: tuple, fn: str, keyword=None) -> tuple:
+    """Sizes given as varargs, as one tuple/list, or as the keyword size=, as non-negative ints."""
+    if keyword is not None:
+        if size:
+            raise TypeError(f"{fn}(): the size is given twice, as {size} and as size="
+                            f"{keyword!r}; give one of them")
+        size = (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     dims = []
@@ -86,22 +92,22 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
 
 # --- filled -----------------------------------------------------------------------------------
 
-def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def zeros(*shape, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of `size` filled with 0 (the default float dtype unless dtype=)."""
-    return _made(np.zeros(_size(size, "zeros"), _dtype(dtype, default_float())), requires_grad,
-                 device, "zeros")
+    return _made(np.zeros(_size(shape, "zeros", size), _dtype(dtype, default_float())),
+                 requires_grad, device, "zeros")
 
 
-def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def ones(*shape, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of `size` filled with 1."""
-    return _made(np.ones(_size(size, "ones"), _dtype(dtype, default_float())), requires_grad,
-                 device, "ones")
+    return _made(np.ones(_size(shape, "ones", size), _dtype(dtype, default_float())),
+                 requires_grad, device, "ones")
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def empty(*shape, size=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of `size` (filled with 0 here: PyTorch leaves it uninitialised)."""
-    return _made(np.zeros(_size(size, "empty"), _dtype(dtype, default_float())), requires_grad,
-                 device, "empty")
+    return _made(np.zeros(_size(shape, "empty", size), _dtype(dtype, default_float())),
+                 requires_grad, device, "empty")
 
 
 def _fill_dtype(fill_value) -> np.dtype:
@@ -266,17 +272,20 @@ def integers(shape: tuple, low, high, dtype, generator=None) -> np.ndarray:
     return _rng(generator).integers(low, high, size=shape).astype(dtype)
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand(*shape, size=None, generator=None, dtype=None, device=None,
+         requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
     dtype = _float_dtype(dtype, "rand")
-    return _made(uniform(_size(size, "rand"), 0, 1, dtype, generator), requires_grad, device, "rand")
+    return _made(uniform(_size(shape, "rand", size), 0, 1, dtype, generator), requires_grad,
+                 device, "rand")
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*shape, size=None, generator=None, dtype=None, device=None,
+          requires_grad: bool = False) -> Tensor:
     """Standard normal samples N(0, 1)."""
     dtype = _float_dtype(dtype, "randn")
-    return _made(gaussian(_size(size, "randn"), 0, 1, dtype, generator), requires_grad, device,
-                 "randn")
+    return _made(gaussian(_size(shape, "randn", size), 0, 1, dtype, generator), requires_grad,
+                 device, "randn")
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:

@@ -15,6 +15,7 @@ from .. import ops
 from ..autograd import STATE, Tensor
 from ..dtypes import default_float, result_type, torch_name
 from .contract import tensor_arg
+from .out import write_out
 
 
 def _as(x, dtype: np.dtype) -> Tensor:
@@ -97,9 +98,10 @@ def sub(input, other, *, alpha=1) -> Tensor:
     return _binary(ops.sub, "sub", input, other if alpha == 1 else mul(other, alpha))
 
 
-def mul(input, other) -> Tensor:
-    """z = input * other (broadcast, promoted)."""
-    return _binary(ops.mul, "mul", input, other)
+def mul(input, other, *, out=None) -> Tensor:
+    """z = input * other (broadcast, promoted); into `out` if given (functional/out.py)."""
+    z = _binary(ops.mul, "mul", input, other)
+    return z if out is None else write_out(z, out, "mul")
 
 
 def _is_bool(x) -> bool:

@@ -8,12 +8,14 @@ from .. import ops
 from ..autograd import Tensor
 from ..autograd.composites import composite
 from .contract import broadcast_shape, same_numeric_dtype, tensor_arg
+from .out import write_out
 from .shape import transpose
 
 
-def matmul(x: Tensor, y: Tensor) -> Tensor:
-    """Matrix product with numpy/PyTorch rules: 1-D operands are promoted to matrices, batch axes broadcast."""
-    x, y = tensor_arg(x, "input"), tensor_arg(y, "other")
+def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Matrix product with numpy/PyTorch rules: 1-D operands are promoted to matrices, batch
+    axes broadcast; into `out` (of the result's dtype) if given (functional/out.py)."""
+    x, y = tensor_arg(input, "input"), tensor_arg(other, "other")
     if x.ndim == 0 or y.ndim == 0:
         raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes "
                          f"{tuple(x.shape)} and {tuple(y.shape)}; use * for scalars")
@@ -35,7 +37,7 @@ def matmul(x: Tensor, y: Tensor) -> Tensor:
         z = ops.reshape(z, shape=z.shape[:-2] + z.shape[-1:])
     if y.ndim == 1:
         z = ops.reshape(z, shape=z.shape[:-1])
-    return z
+    return z if out is None else write_out(z, out, "matmul", same_dtype=True)
 
 
 @composite("linear")
