@@ -14,7 +14,6 @@ their last printed digit (another machine's BLAS rounds differently); any other 
 """
 from __future__ import annotations
 
-import argparse
 import difflib
 import functools
 import hashlib
@@ -39,7 +38,8 @@ def load(path: Path):
 
 
 example = load(ROOT / "examples" / "explain_conv_backward.py")
-same_up_to_rounding = load(ROOT / "viz" / "make_figures.py").same_up_to_rounding
+_gallery = load(ROOT / "viz" / "make_figures.py")        # the shared command line and rounding test
+same_up_to_rounding = _gallery.same_up_to_rounding
 
 
 class Plot:
@@ -256,29 +256,8 @@ def write(names: list[str], folder: Path) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("names", nargs="*", metavar="name",
-                        help=f"figures to make (default: all): {', '.join(FIGURES)}")
-    parser.add_argument("--check", action="store_true",
-                        help="do not write; exit 1 if a committed figure is stale")
-    parser.add_argument("--out", type=Path, default=FIGURES_DIR, help="figures folder")
-    args = parser.parse_args(argv)
-    unknown = [name for name in args.names if name not in FIGURES]
-    if unknown:
-        parser.error(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
-    names = args.names or list(FIGURES)
-    if not args.check:
-        write(names, args.out)
-        return 0
-    problems = check(names, args.out)
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    if problems:
-        print("explain figures are stale: run  python viz/make_explain_figures.py  and commit "
-              "viz/figures/", file=sys.stderr)
-        return 1
-    print(f"{len(names)} explain figures up to date")
-    return 0
+    return _gallery.gallery_main(argv, __doc__.split("\n\n")[0], FIGURES, write, check,
+                                 "explain figures", "make_explain_figures.py")
 
 
 if __name__ == "__main__":

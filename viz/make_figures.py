@@ -322,18 +322,20 @@ def write(names: list[str], folder: Path) -> None:
         print(f"wrote {image.relative_to(ROOT) if image.is_relative_to(ROOT) else image}")
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def gallery_main(argv, description: str, figures: dict, write, check, what: str, script: str) -> int:
+    """The command line of a gallery script: write the named figures (default: all), or with
+    --check exit 1 naming every stale one. make_explain_figures.py uses it too."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("names", nargs="*", metavar="name",
-                        help=f"figures to make (default: all): {', '.join(FIGURES)}")
+                        help=f"figures to make (default: all): {', '.join(figures)}")
     parser.add_argument("--check", action="store_true",
                         help="do not write; exit 1 if a committed figure is stale")
     parser.add_argument("--out", type=Path, default=FIGURES_DIR, help="figures folder")
     args = parser.parse_args(argv)
-    unknown = [name for name in args.names if name not in FIGURES]
+    unknown = [name for name in args.names if name not in figures]
     if unknown:
-        parser.error(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
-    names = args.names or list(FIGURES)
+        parser.error(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(figures)}")
+    names = args.names or list(figures)
     if not args.check:
         write(names, args.out)
         return 0
@@ -341,11 +343,16 @@ def main(argv=None) -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
-        print("figures are stale: run  python viz/make_figures.py  and commit viz/figures/",
+        print(f"{what} are stale: run  python viz/{script}  and commit viz/figures/",
               file=sys.stderr)
         return 1
-    print(f"{len(names)} figures up to date")
+    print(f"{len(names)} {what} up to date")
     return 0
+
+
+def main(argv=None) -> int:
+    return gallery_main(argv, __doc__.split("\n\n")[0], FIGURES, write, check, "figures",
+                        "make_figures.py")
 
 
 if __name__ == "__main__":
