@@ -18,7 +18,8 @@ same model gives the same DOT text and committed figures diff cleanly.
 
 This file only re-exports. The modules, each importing only those before it: labels (text, values
 and styles of the HTML-like labels), formulas (each primitive's and composite's VJP as text), rows
-(wrapping a long graph into rows), composite_units (a composite call as one drawn op), graph (the
+(wrapping a long graph into rows), composite_units (a composite call as one drawn op), arguments (draw's root and params
+checked), clusters (module clusters, nested and cut per row), graph (the
 nodes, edges and clusters of one drawing), draw, frames (the backward pass step by step);
 rendering (SVG and image files, used by draw and player), player (the HTML step-through page,
 and backward_frames' drawings as Frames that play themselves) and explain (one layer's backward

@@ -12,49 +12,16 @@ from typing import Callable, Mapping
 
 import graphviz
 
-from ._imports import Parameter, Tensor, toposort
+from ._imports import Parameter, Tensor
+from .arguments import _graph_order, _param_pairs
+from .clusters import _ModuleCall, cluster_bodies, cluster_members, nest_clusters
 from .composite_units import _Composite, composite_units
 from .formulas import COMPOSITE_FORMULAS, FORMULAS
 from .rows import NODESEP, RANKSEP, rows
-from .labels import (_BOX_STYLE, _CLUSTER_STYLE, _COMPOSITE_STYLE, _GRAD_EDGE, _HIGHLIGHT,
+from .labels import (_BOX_STYLE, _COMPOSITE_STYLE, _GRAD_EDGE, _HIGHLIGHT,
                      _OP_STYLE, _SMALL_SIZE, _STYLE, TINY, _array_rows, _Html, _html_label,
                      _inline, _label, _line, _lines, _number, _param_texts, _shape, _summary,
                      _wrap)
-
-
-def _graph_order(root: Tensor) -> list[Tensor]:
-    if not isinstance(root, Tensor):
-        raise TypeError(f"draw: root must be a Tensor, got {type(root).__name__}; pass the "
-                        f"tensor whose graph you want, e.g. draw(loss)")
-    if root.node is not None and root.node.freed:
-        raise _freed_error()
-    try:
-        return toposort(root)
-    except RuntimeError as error:              # toposort met a node whose inputs were freed
-        raise _freed_error() from error
-
-
-def _freed_error() -> RuntimeError:
-    return RuntimeError(
-        "draw: this graph was freed by backward(): its nodes no longer hold their inputs. Call "
-        "loss.backward(retain_graph=True) to keep it (the drawing then shows the gradients), or "
-        "draw before calling backward().")
-
-
-def _param_pairs(params) -> list[tuple[str, Tensor]]:
-    """draw's `params` as (name, tensor) pairs: a dict, or pairs such as model.named_parameters()."""
-    if params is None:
-        return []
-    try:
-        pairs = [(str(name), p) for name, p in (params.items() if isinstance(params, Mapping)
-                                                 else params)]
-    except (TypeError, ValueError):
-        raise TypeError(f"draw: params must be a dict of name -> Tensor (or pairs, e.g. "
-                        f"model.named_parameters()), got {type(params).__name__}") from None
-    for name, p in pairs:
-        if not isinstance(p, Tensor):
-            raise TypeError(f"draw: params[{name!r}] must be a Tensor, got {type(p).__name__}")
-    return pairs
 
 
 def _statement(scratch: graphviz.Digraph, node_id: str, label: _Html, attrs: dict) -> _Html:
@@ -67,43 +34,6 @@ def _statement(scratch: graphviz.Digraph, node_id: str, label: _Html, attrs: dic
 def _state(grad: tuple | None):
     """What a gradient row shows, as a key: its heading and which array."""
     return None if grad is None else (grad[0], id(grad[1]))
-
-
-class _ModuleCall:
-    """One nn.Module call in the drawing: a cluster, or a box when collapsed."""
-
-    def __init__(self, key, parent, level, name, module, index):
-        self.key, self.parent, self.level, self.name = key, parent, level, name
-        self.module = module
-        self.dot_name = f"cluster_m{index}"
-        self.box_id = f"m{index}"
-        self.children: list[_ModuleCall] = []
-        self.ops = 0
-        self.op_names: list[str] = []
-        self.parameters: list = []             # parameters hidden inside it, when collapsed
-        self.op_params: list[str] | None = None    # the parameters of its last op
-
-    @property
-    def kind(self) -> str:
-        return type(self.module).__name__
-
-    @property
-    def short(self) -> str:
-        """'conv1', or '3 · Conv2d' for a layer of a Sequential, the class for the whole model."""
-        if not self.name:
-            return self.kind
-        last = self.name.rpartition(".")[2]
-        return f"{self.name} · {self.kind}" if last.isdigit() else self.name
-
-    @property
-    def description(self) -> str:
-        """The module's repr, or its class when the repr lists children over several lines."""
-        text = repr(self.module)
-        return self.kind if "\n" in text else text
-
-    @property
-    def title(self) -> str:
-        return f"{self.name} · {self.description}" if self.name else self.description
 
 
 class _GraphModel:
@@ -483,10 +413,10 @@ class _GraphModel:
                 self.rows = self.layout_rows(nodes)
             row.update(self.rows)
             graph.attr(rankdir="LR", ranksep=RANKSEP, nodesep=NODESEP)
-        bodies = self._bodies(graph, nodes, row)
+        bodies = cluster_bodies(graph, self.modules, nodes, row, self.wrap)
         for node_id, statement, cluster in nodes:
             bodies[cluster, row[node_id]].body.append(statement)
-        self._nest(graph, bodies)
+        nest_clusters(graph, self.modules, self.top_modules, bodies, self.wrap)
         for key in edges:
             label = edge_labels.get(key)
             if (key, label) not in cache:
@@ -503,61 +433,7 @@ class _GraphModel:
         """The row of each node (wrap), from the estimated sizes of these node statements."""
         sizes = {n: (statement.width, statement.height) for n, statement, _ in nodes}
         return rows(list(sizes), [e[:2] for e in self.edges()], sizes,
-                    self._cluster_members(nodes), set(self.unit.values()), self.wrap)
-
-    def _cluster_members(self, nodes) -> list[set[str]]:
-        """The node ids inside each drawn cluster, its nested clusters' included."""
-        inside: dict[_ModuleCall, set[str]] = defaultdict(set)
-        for node_id, _, cluster in nodes:
-            while cluster is not None:
-                inside[cluster].add(node_id)
-                cluster = cluster.parent
-        return [inside[m] for m in self.modules.values() if m in inside]
-
-    def _bodies(self, graph, nodes, row) -> dict[tuple, graphviz.Digraph]:
-        """The (sub)graph each node goes in, by (cluster, row): a module's cluster, cut into one
-        per row it spans when wrapped, each inside the invisible cluster of its row."""
-        bodies: dict[tuple, graphviz.Digraph] = {}
-        rows_used = sorted({row[n] for n, _, _ in nodes})
-        for r in rows_used:
-            if self.wrap:
-                frame = graphviz.Digraph(name=f"cluster_row{r}")
-                frame.attr(label="", peripheries="0", margin="4")
-                bodies[None, r] = frame
-            else:
-                bodies[None, r] = graph
-        needed = set()
-        for node_id, _, cluster in nodes:
-            while cluster is not None:
-                needed.add((cluster, row[node_id]))
-                cluster = cluster.parent
-        first_row = {}
-        for m in self.modules.values():
-            for r in rows_used:
-                if (m, r) in needed:
-                    name = m.dot_name if not self.wrap else f"{m.dot_name}_{r}"
-                    title = m.title if m not in first_row else f"{m.title} (continued)"
-                    first_row.setdefault(m, r)
-                    sub = graphviz.Digraph(name=name)
-                    sub.attr(label=_inline(title), **_CLUSTER_STYLE)
-                    bodies[m, r] = sub
-        return bodies
-
-    def _nest(self, graph, bodies) -> None:
-        """Copy every cluster into its parent's body, children in the order they were called
-        (in reverse creation order every child is complete before its parent takes it), then
-        the row frames into the graph."""
-        rows_used = sorted({r for _, r in bodies})
-        for parent in [*reversed(self.modules.values()), None]:
-            children = parent.children if parent is not None else self.top_modules
-            for r in rows_used:
-                for child in children:
-                    if (parent, r) in bodies and (child, r) in bodies:
-                        bodies[parent, r].subgraph(bodies[child, r])
-        if self.wrap:
-            for (m, r), body in bodies.items():
-                if m is None:
-                    graph.subgraph(body)
+                    cluster_members(self.modules, nodes), set(self.unit.values()), self.wrap)
 
     def _unit_node(self, t: Tensor, grad_of: Callable) -> tuple[dict, _Html]:
         """The attributes and label of the unit node of op output `t`."""
