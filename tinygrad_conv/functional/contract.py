@@ -192,3 +192,17 @@ def legacy_reduction(size_average, reduce, fn: str) -> str:
     warnings.warn(f"{fn}: size_average and reduce args will be deprecated, please use "
                   f"reduction='{reduction}' instead.", UserWarning, stacklevel=3)
     return reduction
+
+
+def conv_operands(input, weight, fn: str, layout: str) -> tuple[Tensor, bool, Tensor]:
+    """A convolution's image and 4-D weight of the same dtype: (x as (N, C, H, W), whether it
+    came unbatched, w). layout names the weight's axes for the error, e.g. '(out_channels,
+    in_channels/groups, kH, kW)'."""
+    x, unbatched = image_input(tensor_arg(input, "input"), "input", fn)
+    w = tensor_arg(weight, "weight")
+    if w.ndim != 4:
+        raise ValueError(f"{fn}: weight must be 4-D {layout}, got shape {tuple(w.shape)}")
+    if w.dtype != x.dtype:
+        raise TypeError(f"{fn}: input ({x.dtype}) and weight ({w.dtype}) must have the same "
+                        f"dtype; convert one with .float() or .double()")
+    return x, unbatched, w

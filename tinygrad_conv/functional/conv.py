@@ -7,7 +7,7 @@ import numpy as np
 from .. import ops
 from ..autograd import Tensor
 from ..autograd.composites import composite
-from .contract import conv_padding, image_input, pair_arg, positive_int, tensor_arg, unbatch
+from .contract import conv_operands, conv_padding, pair_arg, positive_int, tensor_arg, unbatch
 
 
 @composite("conv2d")
@@ -19,14 +19,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
     -> (N, F, OH, OW) with OH = floor((H + 2*padding - dilation*(KH-1) - 1) / stride) + 1.
     padding: int, pair, 'valid' (no padding) or 'same' (output size = input size, stride 1 only).
     """
-    x, unbatched = image_input(tensor_arg(input, "input"), "input", "conv2d")
-    w = tensor_arg(weight, "weight")
-    if w.ndim != 4:
-        raise ValueError(f"conv2d: weight must be 4-D (out_channels, in_channels/groups, kH, kW), "
-                         f"got shape {tuple(w.shape)}")
-    if w.dtype != x.dtype:
-        raise TypeError(f"conv2d: input ({x.dtype}) and weight ({w.dtype}) must have the same "
-                        f"dtype; convert one with .float() or .double()")
+    x, unbatched, w = conv_operands(input, weight, "conv2d",
+                                    "(out_channels, in_channels/groups, kH, kW)")
     groups = positive_int(groups, "groups", "conv2d")
     stride = pair_arg(stride, "stride", minimum=1, why=" (a zero or negative step is meaningless)")
     dilation = pair_arg(dilation, "dilation", minimum=1)

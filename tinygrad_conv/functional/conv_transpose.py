@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .. import ops
 from ..autograd import Tensor
-from .contract import image_input, pair_arg, positive_int, tensor_arg, unbatch
+from .contract import conv_operands, pair_arg, positive_int, tensor_arg, unbatch
 
 
 def transposed_out_size(size: int, kernel: int, stride: int, padding: int, dilation: int,
@@ -29,14 +29,8 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     -> (N, C_out, OH, OW), OH = (H-1)*stride - 2*padding + dilation*(KH-1) + output_padding + 1.
     The computation is ops.conv2d_input_grad, conv2d's own dX, with x_shape from that size.
     """
-    x, unbatched = image_input(tensor_arg(input, "input"), "input", "conv_transpose2d")
-    w = tensor_arg(weight, "weight")
-    if w.ndim != 4:
-        raise ValueError(f"conv_transpose2d: weight must be 4-D (in_channels, out_channels/groups, "
-                         f"kH, kW), got shape {tuple(w.shape)}")
-    if w.dtype != x.dtype:
-        raise TypeError(f"conv_transpose2d: input ({x.dtype}) and weight ({w.dtype}) must have "
-                        f"the same dtype; convert one with .float() or .double()")
+    x, unbatched, w = conv_operands(input, weight, "conv_transpose2d",
+                                    "(in_channels, out_channels/groups, kH, kW)")
     if isinstance(padding, str):
         raise TypeError(f"conv_transpose2d: padding must be an int or a pair of ints, not the "
                         f"string {padding!r} ('same'/'valid' exist only for conv2d)")
