@@ -1,6 +1,7 @@
 """Writes into saved tensors through any alias are caught, and caught before any .grad changes.
 
-The guards (autograd/guards.py) checksum leaves and small arrays and lock large intermediates.
+The guards (autograd/guards.py) fingerprint leaves (a fixed sample of a large one), checksum
+small intermediates and lock large ones.
 These tests probe the aliases a lock cannot reach: numpy views taken before the lock (of .data,
 of a detached tensor, of Tensor(h)), views of leaves, and expand views, whose base is checked by
 an earlier node. Torch-free.
@@ -44,7 +45,7 @@ def test_an_unaliased_large_intermediate_is_locked_not_checksummed():
     """The check costs nothing on the common path: no view, no checksum."""
     h = big_leaf() * 2
     y = h * h
-    assert y.node.checksums == (None, None) and not h.data.flags.writeable
+    assert y.node.marks[1::2] == (None, None) and not h.data.flags.writeable
 
 
 def test_an_alias_that_is_gone_before_the_save_costs_nothing():
@@ -52,7 +53,7 @@ def test_an_alias_that_is_gone_before_the_save_costs_nothing():
     total = h.data[:10].sum()                       # a temporary view, dropped at once
     assert np.isfinite(total)
     y = h * h
-    assert y.node.checksums == (None, None)
+    assert y.node.marks[1::2] == (None, None)
 
 
 def test_a_view_of_a_large_leaf_is_caught():
@@ -104,3 +105,48 @@ def test_aliased_arrays_are_forgotten_with_their_locks():
     del view
     y.backward()
     assert id(h.data) not in guards._ALIASED and h.data.flags.writeable
+
+
+# --- what a large leaf's sampled fingerprint catches, and what it cannot --------------------------
+def test_a_large_leaf_keeps_a_sampled_fingerprint_not_a_full_checksum():
+    x = big_leaf()
+    y = (x * x).sum()
+    assert y.node.parents[0].node is not None       # sum saved the product: locked, no mark
+    mul = y.node.parents[0].node
+    assert mul.marks[1] == guards.fingerprint(x.data) != guards.checksum(x.data)
+
+
+@pytest.mark.parametrize("write", [
+    lambda a: a.__iadd__(1.0),                       # x.data += 1
+    lambda a: a.__setitem__(slice(None), 0.5),       # x.data[:] = 0.5
+    lambda a: a.__setitem__(slice(100, 900), 3.0),   # a long run of entries
+    lambda a: a.__setitem__(0, 3.0),                 # the first entry (sampled)
+    lambda a: a.__setitem__(-1, 3.0),                # the last entry (sampled)
+], ids=["+= 1", "[:] =", "a long run", "first", "last"])
+def test_raw_writes_into_a_large_leaf_that_the_sample_sees(write):
+    x = big_leaf()
+    y = (x * x).sum()
+    write(x.data)
+    with pytest.raises(RuntimeError, match="gradient of 'mul'.*overwritten"):
+        y.backward()
+
+
+def test_a_raw_write_to_one_unsampled_entry_of_a_large_leaf_is_not_seen():
+    """The documented limit: a few entries between the sampled ones change unseen."""
+    x = big_leaf()
+    sampled = set(guards._sample(x.data.size).tolist())
+    unsampled = next(i for i in range(x.data.size) if i not in sampled)
+    y = (x * x).sum()
+    x.data[unsampled] = 5.0
+    y.backward()                                     # the gradient is 2 * the new x there
+    assert x.grad.data[unsampled] == 10.0
+
+
+def test_writes_through_the_api_and_the_optimizers_bump_the_version_whatever_the_size():
+    x = big_leaf()
+    y = (x * x).sum()
+    x.grad = tc.zeros_like(x)
+    x.grad.data[5] = 1.0                             # an unsampled entry: versions still see it
+    tc.optim.SGD([x], lr=0.1).step()
+    with pytest.raises(RuntimeError, match="version went from 0 to 1"):
+        y.backward()

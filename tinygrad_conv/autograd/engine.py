@@ -37,11 +37,11 @@ class Node:
     saved:   anything extra the forward kept for the VJP (max-pool's argmax); None if nothing
     module:  the nn.Module objects whose calls the op ran inside, outermost first (for drawing)
     created_at: file:line of the user code that ran the op (recorded under detect_anomaly)
-    versions, checksums, locked: the guards of the parents' values (see guards.check_versions)
+    marks, locked: the guards of the parents' values, (version, fingerprint) per parent, flat,
+                   and the arrays held read-only (see guards.guard)
     """
 
-    __slots__ = ("op", "parents", "params", "saved", "versions", "checksums", "locked", "module",
-                 "created_at")
+    __slots__ = ("op", "parents", "params", "saved", "marks", "locked", "module", "created_at")
 
     def __init__(self, op, parents, params, saved, module=(), created_at=None, out=None):
         self.op = op
@@ -50,7 +50,7 @@ class Node:
         self.saved = saved
         self.module = module
         self.created_at = created_at
-        self.versions, self.checksums, self.locked = guard(parents, out)
+        self.marks, self.locked = guard(parents, out)
 
     @property
     def freed(self) -> bool:
@@ -102,25 +102,24 @@ class Primitive:
 
     def __call__(self, *inputs: "Tensor", **params):
         result = self.forward(*[x._data for x in inputs], **params)
-        out, saved = result if isinstance(result, tuple) else (result, None)
+        out, saved = result if type(result) is tuple else (result, None)
         if type(out) is not np.ndarray:
             out = np.asarray(out)                    # full reductions give numpy scalars
+        y = Tensor.__new__(Tensor)
+        y._data, y._version, y._retains_grad = out, 0, False
+        y._grad = y.node = y._hooks = y.name = None
+        y.requires_grad = False
         modes = THREAD.modes
-        record = False
         if modes.grad_enabled:
             for x in inputs:
-                if x.requires_grad:
-                    record = True
+                if x.requires_grad:                  # record: a gradient will flow through y
+                    y.requires_grad = True
+                    y.node = Node(self, inputs, params, saved, modes.module_path,
+                                  user_frame() if modes.anomaly else None, out)
                     break
-        y = Tensor.__new__(Tensor)
-        y._data, y._grad, y.requires_grad, y._version, y.name = out, None, record, 0, None
-        y.node, y._hooks, y._retains_grad = None, None, False
-        anomaly = modes.anomaly
-        created_at = user_frame() if anomaly else None
-        if record:
-            y.node = Node(self, inputs, params, saved, modes.module_path, created_at, out)
-        if anomaly and not modes.in_backward:
-            check_finite(out, "the forward output", self, created_at, inputs)
+        if modes.anomaly and not modes.in_backward:
+            where = y.node.created_at if y.node is not None else user_frame()
+            check_finite(out, "the forward output", self, where, inputs)
         return y
 
 
@@ -251,19 +250,23 @@ def toposort(*roots: Tensor) -> list[Tensor]:
     backward and the drawing code both use it.
     """
     order, seen, stack = [], set(), [(root, False) for root in reversed(roots)]
+    push, pop = stack.append, stack.pop
     while stack:
-        t, expanded = stack.pop()
+        t, expanded = pop()
         if expanded:
             order.append(t)
             continue
         if id(t) in seen:
             continue
         seen.add(id(t))
-        stack.append((t, True))
-        if t.node is not None:
-            if t.node.freed:
-                checks.freed(t.node)
-            stack.extend((p, False) for p in reversed(t.node.parents) if p.requires_grad)
+        push((t, True))
+        node = t.node
+        if node is not None:
+            if node.parents is None:
+                checks.freed(node)
+            for p in reversed(node.parents):
+                if p.requires_grad and id(p) not in seen:
+                    push((p, False))
     return order
 
 
@@ -303,24 +306,25 @@ def run_backward(roots, dys, inputs, *, retain_graph, create_graph) -> dict:
     wanted = None if inputs is None else {id(t) for t in inputs}
     retain = create_graph if retain_graph is None else retain_graph
     found = {}
-    for t, dt, _ in sweep(roots, dys, retain_graph=retain, inputs=inputs):
+    for t, dt, _ in sweep(roots, dys, retain_graph=retain, inputs=inputs, trace=False):
         if (t.node is None if wanted is None else id(t) in wanted) or t._retains_grad:
             found[id(t)] = t, dt
     return found
 
 
-def sweep(roots, dys, *, retain_graph: bool = True, inputs=None):
+def sweep(roots, dys, *, retain_graph: bool = True, inputs=None, trace: bool = True):
     """The reverse sweep of backward, one step at a time: yields (t, dy_t, sent) for every tensor
     that receives a gradient, in the order the VJPs run (reversed toposort). `roots` and `dys`
     are a tensor and its gradient, or sequences of them.
 
-    For a leaf, sent is (); for an op's output, sent lists (input slot, parent, its share dp) as
-    the VJP passed them on. Before any VJP runs, every node that will run is checked (its saved
-    inputs unchanged, a VJP defined). The tensor's hooks see (and may replace) its gradient before
-    it is passed on. Contributions to shared tensors are summed out of place before the tensor's
-    own step, and each gradient is dropped once passed on. Without retain_graph each node frees
-    its saved inputs after its VJP. With `inputs`, only the VJPs that lead to them run. Nothing
-    here touches .grad: backward does that, and the drawing code replays the sweep frame by frame.
+    With trace, sent lists (input slot, parent, its share dp) as the VJP passed them on (() for a
+    leaf); without, sent is always () and no per-edge record is made (backward's own pass).
+    Before any VJP runs, every node that will run is checked (its saved inputs unchanged, a VJP
+    defined). The tensor's hooks see (and may replace) its gradient before it is passed on.
+    Contributions to shared tensors are summed out of place before the tensor's own step, and
+    each gradient is dropped once passed on. Without retain_graph each node frees its saved
+    inputs after its VJP. With `inputs`, only the VJPs that lead to them run. Nothing here
+    touches .grad: backward does that, and the drawing code replays the sweep frame by frame.
     """
     if isinstance(roots, Tensor):
         roots, dys = (roots,), (dys,)
@@ -347,7 +351,7 @@ def sweep(roots, dys, *, retain_graph: bool = True, inputs=None):
         if node is None or (leads is not None and id(t) not in leads):
             yield t, dy, ()
             continue
-        sent = []
+        sent = [] if trace else ()
         for i, (p, dp) in enumerate(zip(node.parents, vjp_of(node, dy))):
             if dp is None or not p.requires_grad:
                 continue
@@ -358,7 +362,8 @@ def sweep(roots, dys, *, retain_graph: bool = True, inputs=None):
                 check_finite(dp._data, f"the gradient for input {i}", node.op, node.created_at)
             earlier = grads.get(id(p))
             grads[id(p)] = dp if earlier is None else earlier + dp
-            sent.append((i, p, dp))
+            if trace:
+                sent.append((i, p, dp))
         if not retain_graph:
             node.free()
         yield t, dy, sent

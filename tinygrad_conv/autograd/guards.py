@@ -1,28 +1,34 @@
 """Guards on saved inputs: a VJP must never read values that changed after its forward ran.
 
 A VJP reads the values of its node's parents, so those values must not change between the
-forward and the backward pass. Two cheap guards make every such change loud:
-- Checksums. Leaves (parameters, inputs, constants) stay writable, because optimizers and
-  loaders update them in place; so do small intermediate results. The node keeps a CRC32
-  checksum of their bytes (4-6 GB/s here), and backward compares it, with the version counter,
-  before running the VJP, naming the op if anything changed. That is one pass over each
-  saved leaf per forward and per backward: small next to the op that reads it, except for
-  a huge weight in a cheap op (Linear(2000, 2000) at batch 32: about +40% per step).
-- Locks. A large intermediate result (over CHECKSUM_BYTES, where hashing would cost more than
-  a lock) is made read-only while a node that saved it is alive, so a write into it fails at
-  once. It becomes writable again when the last such node is freed by backward or collected.
-  A view that an op returns into a locked buffer is locked with it.
-  A lock cannot reach a numpy view taken earlier (`v = h.data[:10]` before h was saved): v
-  stays writable. Such a view holds a reference to the array (its .base), so an array that
-  something else refers to when it is first locked is checksummed as well.
+forward and the backward pass. Three cheap guards make such changes loud:
+- Version counters. Every write through the tensor API (in-place ops, zero_(), assigning .data,
+  mark_modified(), the optimizers' steps and nn.init) bumps the tensor's version; the node keeps
+  the versions it saw, and backward compares them. This catches every write the framework makes.
+- Fingerprints, for raw writes into .data (numpy code the framework never sees). Leaves
+  (parameters, inputs, constants) stay writable, because optimizers and loaders update them in
+  place; so do small intermediate results. For a small array (up to CHECKSUM_BYTES) the node
+  keeps a CRC32 checksum of all its bytes, which catches any change. For a larger leaf, hashing
+  every byte would cost one pass per forward and per backward (2 ms for an 8 MB input), so the
+  node keeps the CRC32 of a fixed sample of SAMPLE_SIZE entries, evenly spread and including
+  the first and the last. That catches a raw write that changes the whole array or a long run
+  of it (x.data += 1, x.data[:] = new, an update by hand, a refilled buffer) and any write to a
+  sampled entry; it misses a raw write that changes only a few unsampled entries.
+- Locks. A large intermediate result (over CHECKSUM_BYTES) is made read-only while a node that
+  saved it is alive, so a write into it fails at once. It becomes writable again when the last
+  such node is freed by backward or collected. A view that an op returns into a locked buffer
+  is locked with it. A lock cannot reach a numpy view taken earlier (`v = h.data[:10]` before
+  h was saved): v stays writable. Such a view holds a reference to the array (its .base), so an
+  array that something else refers to when it is first locked is checksummed as well.
 Backward checks every node before any VJP runs, so a change caught only by an earlier node's
 guard (a view of a leaf, an expand of a modified input) still stops it before it computes.
 
-Here: `guard` (what a new node keeps), `Locks`, `check_versions` (what backward asks). Not here:
-the nodes themselves (engine).
+Here: `guard` (what a new node keeps), `fingerprint` and `checksum`, `Locks`, `check_versions` (what backward
+asks). Not here: the nodes themselves (engine).
 """
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 import zlib
@@ -30,6 +36,7 @@ import zlib
 import numpy as np
 
 CHECKSUM_BYTES = 4096                   # up to this size a checksum is cheaper than a lock
+SAMPLE_SIZE = 64                        # entries fingerprinted in a larger array
 LOCK_COUNTS: dict[int, int] = {}        # id(array) -> live nodes that hold it read-only
 _ALIASED: set[int] = set()              # ids of locked arrays that had other references when locked
 _WAITING_VIEWS: dict[int, list] = {}    # id(owner) -> views to unlock once their owner is
@@ -37,11 +44,25 @@ _MUTEX = threading.RLock()              # threads share these tables (re-entrant
                                         # node may release its locks while we hold it)
 
 
+def fingerprint(array: np.ndarray) -> int:
+    """A leaf's fingerprint: its checksum up to CHECKSUM_BYTES; above, the CRC32 of a fixed sample
+    of its entries (SAMPLE_SIZE evenly spaced flat indices, the first and the last among them)."""
+    if array.nbytes > CHECKSUM_BYTES:
+        return zlib.crc32(array.flat[_sample(array.size)])     # .flat reads any strides, no copy
+    return checksum(array)
+
+
 def checksum(array: np.ndarray) -> int:
+    """CRC32 of all of the array's bytes."""
     try:
         return zlib.crc32(array)
     except ValueError:                              # not C-contiguous
         return zlib.crc32(np.ascontiguousarray(array))
+
+
+@functools.lru_cache(maxsize=256)
+def _sample(size: int) -> np.ndarray:
+    return np.unique(np.linspace(0, size - 1, SAMPLE_SIZE).astype(np.intp))
 
 
 def _references(array: np.ndarray) -> int:
@@ -106,18 +127,23 @@ class Locks:
             pass
 
 
-def guard(parents: tuple, out: np.ndarray | None) -> tuple[tuple, tuple, Locks | None]:
-    """The guards a node keeps for its parents: their versions, a checksum for each leaf or
-    small array (None for the others), and the locks on the other arrays (counted, so that
-    nodes can share them), plus on `out` if it is a view into a locked one. A large array that
-    something besides its tensor (and the op's own output) refers to when first locked may have
-    writable views: it gets a checksum too."""
-    versions, checksums, locked = [], [], []
+def guard(parents: tuple, out: np.ndarray | None) -> tuple[tuple, Locks | None]:
+    """The guards a node keeps for its parents: (version, fingerprint) per parent, flat, with
+    fingerprint None for a locked array, and the locks on the other arrays (counted, so that
+    nodes can share them), plus on `out` if it is a view into a locked one. Leaves are
+    fingerprinted (a sample above CHECKSUM_BYTES), small intermediates checksummed, large ones
+    locked. A large array that something besides its tensor (and the op's own output) refers to
+    when first locked may have writable views: it is checksummed too."""
+    marks, locked = [], None
     for p in parents:
         array = p._data
-        versions.append(p._version)
-        if p.node is None or array.nbytes <= CHECKSUM_BYTES:
-            checksums.append(checksum(array))
+        if array.nbytes <= CHECKSUM_BYTES:
+            marks.append(p._version)
+            marks.append(checksum(array))
+            continue
+        if p.node is None:
+            marks.append(p._version)
+            marks.append(fingerprint(array))
             continue
         key = id(array)
         with _MUTEX:
@@ -131,34 +157,36 @@ def guard(parents: tuple, out: np.ndarray | None) -> tuple[tuple, tuple, Locks |
                 array.flags.writeable = False
                 LOCK_COUNTS[key] = 1
             else:                                   # read-only by nature (a broadcast view);
-                checksums.append(None)              # the node that made it guards its base
+                marks += p._version, None           # the node that made it guards its base
                 continue
             aliased = key in _ALIASED
-        checksums.append(checksum(array) if aliased else None)
-        locked.append(array)
-    if not locked:
-        return tuple(versions), tuple(checksums), None
+        marks += p._version, (checksum(array) if aliased else None)
+        locked = [array] if locked is None else locked + [array]
+    if locked is None:
+        return tuple(marks), None
     if out is not None and out.base is not None and out.flags.writeable \
             and any(out.base is (a if a.base is None else a.base) for a in locked):
         with _MUTEX:
             out.flags.writeable = False             # views share the base's memory
             LOCK_COUNTS[id(out)] = LOCK_COUNTS.get(id(out), 0) + 1
         locked.append(out)
-    return tuple(versions), tuple(checksums), Locks(tuple(locked))
+    return tuple(marks), Locks(tuple(locked))
 
 
 def check_versions(node) -> None:
     """Raise if a parent of `node` changed since the op ran: its VJP would read the new values.
 
-    A version bump (zero_(), mark_modified(), assigning .data) or a checksum that no longer
-    matches (a write into .data, e.g. an optimizer step) both count.
+    A version bump (zero_(), mark_modified(), assigning .data, an optimizer step) or a
+    fingerprint that no longer matches (a raw write into .data) both count.
     """
-    for i, (p, version, saved_sum) in enumerate(zip(node.parents, node.versions, node.checksums)):
+    marks = node.marks
+    for i, p in enumerate(node.parents):
+        version, mark = marks[2 * i], marks[2 * i + 1]
         if p._version != version:
             how = (f"its version went from {version} to {p._version} (an in-place op such as "
-                   f"+= or zero_(), mark_modified() or an assignment to .data)")
-        elif saved_sum is not None and checksum(p._data) != saved_sum:
-            how = "its values were overwritten in place (a write into .data, e.g. an optimizer step)"
+                   f"+= or zero_(), an optimizer step, mark_modified() or an assignment to .data)")
+        elif mark is not None and (fingerprint if p.node is None else checksum)(p._data) != mark:
+            how = "its values were overwritten in place (a raw write into .data)"
         else:
             continue
         raise RuntimeError(_modified_message(node, i, p, how))

@@ -27,7 +27,26 @@ def _as(x, dtype: np.dtype) -> Tensor:
         if x.requires_grad and STATE.grad_enabled:
             return ops.cast(x, dtype=dtype)
         x = x._data
+    elif (type(x) is float or type(x) is int) and x and x == x:
+        return _constant(x, dtype)
     return Tensor(np.asarray(x).astype(dtype, copy=False))   # an int wraps (uint8 * -1), as PyTorch
+
+
+_CONSTANTS: dict[tuple, Tensor] = {}
+
+
+def _constant(x: float | int, dtype: np.dtype) -> Tensor:
+    """The Python number x as a 0-d constant of `dtype`, made once and shared (`y * 2.0` in a loop
+    makes no new tensor). Only for numbers that are not 0 (whose sign a key could not tell) or NaN."""
+    key = (x, dtype)
+    constant = _CONSTANTS.get(key)
+    if constant is None:
+        if len(_CONSTANTS) >= 1024:
+            _CONSTANTS.clear()
+        array = np.asarray(x).astype(dtype)
+        array.flags.writeable = False               # shared: nobody may change it
+        constant = _CONSTANTS[key] = Tensor(array)
+    return constant
 
 
 def promote(*operands, dtype: np.dtype | None = None) -> list[Tensor]:
@@ -77,7 +96,11 @@ def check_broadcast(fn: str, *operands) -> tuple:
 
 
 def _binary(op, fn: str, x, y, dtype=None) -> Tensor:
-    x, y = promote(x, y, dtype=dtype)
+    if dtype is None and isinstance(x, Tensor) and isinstance(y, Tensor) \
+            and x._data.dtype is y._data.dtype and x._data.dtype.kind == "f":
+        pass                                         # one float dtype: nothing to promote
+    else:
+        x, y = promote(x, y, dtype=dtype)
     try:
         return op(x, y)
     except ValueError:                               # numpy's broadcasting error: say it ours
