@@ -308,12 +308,13 @@ def lenet_candidates(rng, batch: int = 64) -> dict:
     return candidates
 
 
-def lenet_memory(batch: int = 64) -> dict:
+def lenet_memory(batch: int = 64, steps: int = 1000) -> dict:
     """Peak bytes of NumPy memory during one LeNet-5 step, against the lower bound
 
     parameters + gradients + momentum buffers + input batch + activations,
 
-    where the activations are each layer's output (what a backward pass must keep, or recompute).
+    where the activations are each layer's output (what a backward pass must keep, or recompute),
+    and the live bytes after `steps` more steps (no growth: nothing of a step outlives it).
     Measured with tracemalloc, which sees NumPy's array allocations.
     """
     rng = np.random.default_rng(0)
@@ -334,6 +335,10 @@ def lenet_memory(batch: int = 64) -> dict:
     before = tracemalloc.get_traced_memory()[0]
     step()
     after, peak = tracemalloc.get_traced_memory()
+    for _ in range(steps):
+        step()
+    gc.collect()
+    after_many = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
 
     params = sum(p.data.nbytes for p in model.parameters())
@@ -346,7 +351,7 @@ def lenet_memory(batch: int = 64) -> dict:
             h = out
     bound = 3 * params + x.data.nbytes + y.data.nbytes + activations
     return {"peak": peak, "before": before, "after": after, "bound": bound, "params": params,
-            "activations": activations}
+            "activations": activations, "steps": steps, "after_many": after_many}
 
 
 def digits_epoch_candidates() -> dict | None:
@@ -425,6 +430,17 @@ def sgemm_gflops(repeats: int, threads: int | None = None) -> float:
     return 2 * n ** 3 / seconds / 1e9
 
 
+def kernel_path() -> str:
+    """Which kernels ran: NumPy's alone, or with the compiled ones of tinygrad_conv[fast]."""
+    from tinygrad_conv import compiled
+    if compiled.ENABLED:
+        import numba
+        return f"NumPy + compiled (numba {numba.__version__}; TINYGRAD_CONV_COMPILED=0 for NumPy alone)"
+    why = ("switched off by TINYGRAD_CONV_COMPILED=0" if os.environ.get("TINYGRAD_CONV_COMPILED") == "0"
+           else "numba not installed")
+    return f"NumPy alone ({why})"
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -462,7 +478,8 @@ def main(args=ARGS) -> None:
               f"multithreaded BLAS and PyTorch slow down erratically; compare runs made at rest",
               flush=True)
     print(f"command: python benchmarks/run.py{' --quick' if args.quick else ''} "
-          f"--threads {args.threads}; medians of {repeats} runs", flush=True)
+          f"--threads {args.threads}; medians of {repeats} runs; kernels: {kernel_path()}",
+          flush=True)
 
     ratios, seed_speedups, rates = [], [], []
     for shape, F_, k, stride, padding, groups in CONV_ROWS:
@@ -519,13 +536,14 @@ def main(args=ARGS) -> None:
     print(f"sgemm peak (NumPy float32 1024^3): {one:.0f} GFLOP/s on 1 thread, {every:.0f} on "
           f"{args.threads}; our conv rows reach {min(rates):.0f}-{max(rates):.0f} GFLOP/s "
           f"({min(rates) / every:.0%}-{max(rates) / every:.0%} of it)")
-    memory = lenet_memory()
+    memory = lenet_memory(steps=50 if args.quick else 1000)
     mb = 1 / 2 ** 20
     print(f"LeNet-5 step memory: peak {memory['peak'] * mb:.2f} MB of NumPy arrays, lower bound "
           f"{memory['bound'] * mb:.2f} MB (parameters, gradients and momentum 3 x "
           f"{memory['params'] * mb:.2f} MB, input, activations {memory['activations'] * mb:.2f} MB); "
           f"{memory['peak'] / memory['bound']:.2f}x the bound; live after the step "
-          f"{memory['after'] * mb:.2f} MB (before: {memory['before'] * mb:.2f} MB)")
+          f"{memory['after'] * mb:.2f} MB (before: {memory['before'] * mb:.2f} MB), after "
+          f"{memory['steps']:,} more steps {memory['after_many'] * mb:.2f} MB")
 
 
 if __name__ == "__main__":
