@@ -33,24 +33,46 @@ class CompositeCall:
     defaults:  the parameter names whose value is the function's default
     inner:     the call of another composite that returned the same tensor (cross_entropy
                returns nll_loss's result), or None
+
+    The call keeps its positional and keyword arguments as they came; they are bound to the
+    signature only when a drawing first asks (a training step never does).
     """
 
-    __slots__ = ("name", "_output", "_arguments", "defaults", "inner", "__weakref__")
+    __slots__ = ("name", "_output", "_signature", "_args", "_kwargs", "_bound", "inner",
+                 "__weakref__")
 
-    def __init__(self, name: str, output: Tensor, arguments: list, defaults: set, inner):
-        self.name, self.defaults, self.inner = name, defaults, inner
+    def __init__(self, name: str, signature: inspect.Signature, output: Tensor, args: tuple,
+                 kwargs: dict, inner):
+        self.name, self._signature, self.inner, self._bound = name, signature, inner, None
         key = id(output)
         self._output = weakref.ref(output, lambda _, key=key: _forget(key))
-        self._arguments = [(k, weakref.ref(v) if isinstance(v, Tensor) and v.requires_grad else v)
-                           for k, v in arguments]
+        self._args = tuple(_held(v) for v in args)
+        self._kwargs = {k: _held(v) for k, v in kwargs.items()}
 
     @property
     def output(self) -> Tensor | None:
         return self._output()
 
+    def _binding(self) -> tuple[list, set]:
+        """(parameter name, held value) in signature order, defaults applied; and the names whose
+        value is the default."""
+        if self._bound is None:
+            bound = self._signature.bind(*self._args, **self._kwargs)
+            bound.apply_defaults()
+            parameters = self._signature.parameters
+            arguments = list(bound.arguments.items())
+            defaults = {k for k, v in arguments if parameters[k].default is not inspect.Parameter.empty
+                        and _same(v, parameters[k].default)}
+            self._bound = arguments, defaults
+        return self._bound
+
     @property
     def arguments(self) -> list[tuple[str, Any]]:
-        return [(k, v() if isinstance(v, weakref.ref) else v) for k, v in self._arguments]
+        return [(k, v() if isinstance(v, weakref.ref) else v) for k, v in self._binding()[0]]
+
+    @property
+    def defaults(self) -> set[str]:
+        return self._binding()[1]
 
     @property
     def tensors(self) -> list[tuple[str, Tensor]]:
@@ -64,11 +86,16 @@ class CompositeCall:
     @property
     def params(self) -> dict[str, Any]:
         """The arguments that are not tensors and differ from the function's defaults."""
-        return {k: v for k, v in self.arguments
-                if not isinstance(v, Tensor) and k not in self.defaults}
+        defaults = self.defaults
+        return {k: v for k, v in self.arguments if not isinstance(v, Tensor) and k not in defaults}
 
     def __repr__(self):
         return f"<composite call {self.name}>"
+
+
+def _held(value):
+    """A tensor that requires grad is held weakly (the graph holds it); anything else as it is."""
+    return weakref.ref(value) if isinstance(value, Tensor) and value.requires_grad else value
 
 
 def _forget(key: int) -> None:
@@ -103,18 +130,9 @@ def composite(name: str) -> Callable:
 
 
 def _record(name: str, signature: inspect.Signature, out: Tensor, args, kwargs) -> None:
-    try:
-        bound = signature.bind(*args, **kwargs)
-    except TypeError:                  # the call ran, so this cannot happen; never fail because of it
-        return
-    bound.apply_defaults()
-    arguments = list(bound.arguments.items())
-    if any(value is out for _, value in arguments):         # returned an argument: nothing recorded
-        return
-    defaults = {k for k, v in arguments
-                if signature.parameters[k].default is not inspect.Parameter.empty
-                and _same(v, signature.parameters[k].default)}
-    _CALLS[id(out)] = CompositeCall(name, out, arguments, defaults, call_of(out))
+    if any(value is out for value in args) or any(value is out for value in kwargs.values()):
+        return                                              # returned an argument: nothing recorded
+    _CALLS[id(out)] = CompositeCall(name, signature, out, args, kwargs, call_of(out))
 
 
 def _same(value, default) -> bool:
