@@ -128,3 +128,20 @@ def test_training_loop_does_not_grow_memory(optimizer, steps):
     assert end - start < 32 * 1024, f"memory grew by {end - start} bytes over {steps} steps"
     assert peak - start < 1 << 20, f"one step of a tiny CNN peaked at {peak - start} bytes"
     assert len(gc.get_objects()) - objects_before < 100
+
+
+def test_backward_lets_each_intermediate_go_as_soon_as_its_vjp_has_run():
+    """The sweep holds no list of the whole graph: an activation is freed mid-backward, not at
+    the end, so the backward pass never holds every activation and every gradient at once."""
+    x = tc.tensor(np.ones(4), requires_grad=True)
+    h = x * 2.0
+    alive = weakref.ref(h)
+    y = (h * 3.0).sum()
+    del h
+    seen_dead = []
+    for t, dy, _ in tc.autograd.sweep(y, tc.tensor(1.0), retain_graph=False, trace=False):
+        leaf = t is x
+        del t, dy
+        if leaf:
+            seen_dead.append(alive() is None)
+    assert seen_dead == [True]

@@ -340,7 +340,8 @@ def sweep(roots, dys, *, retain_graph: bool = True, inputs=None, trace: bool = T
     grads = {}
     for root, dy in zip(roots, dys):
         grads[id(root)] = dy if id(root) not in grads else grads[id(root)] + dy
-    for t in reversed(order):
+    while order:
+        t = order.pop()                 # dropping it here lets its array go once its VJP has run
         dy = grads.pop(id(t), None)
         if dy is None:
             continue
