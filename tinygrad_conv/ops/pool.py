@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import compiled
 from ..autograd import Tensor, primitive
-from ..kernels import out_size, pad_nd, window_view
+from ..kernels import pad_nd, window_view
 from .shape import getitem, pad, reshape
 
 
@@ -40,11 +40,6 @@ def _compiled_pool(dtype):
     return None
 
 
-def _before(padding) -> tuple[int, int]:
-    """(top, left): where window (0, 0) starts, before x."""
-    return padding[0][0], padding[1][0]
-
-
 def window_max(x: np.ndarray, kernel, stride, padding, dilation) -> tuple[np.ndarray, np.ndarray]:
     """y[n,c,i,j] = max of window (i, j), and tap[n,c,i,j] = a*KW + b of its maximum.
 
@@ -55,14 +50,6 @@ def window_max(x: np.ndarray, kernel, stride, padding, dilation) -> tuple[np.nda
     x. Padding is -inf and never wins; a window of padding only (possible with dilation) has
     y = -inf and a tap on padding: no input cell to send a gradient to (tap_index: -1).
     """
-    kernels = _compiled_pool(x.dtype)
-    if kernels is not None:
-        out = x.shape[:2] + tuple(out_size(n, k, s, p0, p1, d) for n, k, s, (p0, p1), d
-                                  in zip(x.shape[2:], kernel, stride, padding, dilation))
-        y, tap = np.empty(out, dtype=x.dtype), np.empty(out, dtype=tap_dtype(kernel))
-        kernels.window_max(np.ascontiguousarray(x), y, tap, kernel, stride, _before(padding),
-                           dilation)
-        return y, tap
     (pt, pb), (pl, pr) = padding
     (sh, sw), (dh, dw), (H, W) = stride, dilation, x.shape[2:]
     windows = window_view(pad_nd(x, padding, lowest(x.dtype)), kernel, stride, dilation)
@@ -156,7 +143,7 @@ def route2d(dy, tap, *, size, kernel, stride, padding, dilation):
     if kernels is not None:
         dx = np.zeros((N, C) + tuple(size), dtype=dy.dtype)
         kernels.route(np.ascontiguousarray(dy), np.ascontiguousarray(tap), dx, kernel, stride,
-                      _before(padding), dilation, overlap)
+                      (pt, pl), dilation, overlap)
         return dx
     dx = np.zeros((N, C, size[0] + pt + pb, size[1] + pl + pr), dtype=dy.dtype)
     # tap t of every window is one strided view of dx
