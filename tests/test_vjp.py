@@ -69,6 +69,8 @@ CASES = {
     "conv2d": (lambda: [randn(2, 4, 7, 6), randn(4, 2, 3, 2)], CONV, 2),
     "max_pool2d": (lambda: [distinct(2, 2, 7, 6)],
                    {"kernel": (3, 2), "stride": (2, 1), "padding": ((1, 2), (1, 1)), "dilation": (1, 2)}, 1),
+    "route2d": (lambda: [randn(2, 2, 4, 5), (np.arange(80) * 5 % 6).reshape(2, 2, 4, 5).astype(np.int8)],
+                {"size": (7, 6), "kernel": (3, 2), "stride": (2, 1), "padding": ((1, 2), (1, 1)), "dilation": (1, 2)}, 1),
     "unpool2d": (lambda: [randn(1, 2, 2, 2), np.array([[[[0, 3], [3, 8]], [[1, 1], [5, 8]]]])],
                  {"size": (3, 3)}, 1),
     "avg_pool2d": (lambda: [randn(2, 2, 7, 6)],

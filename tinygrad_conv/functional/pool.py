@@ -55,9 +55,11 @@ def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1, c
     y = ops.max_pool2d(x, kernel=kernel, stride=stride, padding=pads, dilation=dilation)
     if not return_indices:
         return unbatch(y, unbatched)
-    # the argmax the forward saved for the VJP (computed again only when nothing was recorded)
-    index = y.node.saved if y.node is not None else \
-        ops.pool.argmax_indices(x.data, kernel, stride, pads, dilation)
+    # the winning taps the forward saved for the VJP (computed again only when nothing was
+    # recorded), as flat indices
+    tap = y.node.saved if y.node is not None else \
+        ops.pool.window_max(x.data, kernel, stride, pads, dilation)[1]
+    index = ops.pool.tap_index(tap, x.shape[2:], kernel, stride, pads, dilation)
     return unbatch(y, unbatched), Tensor(index[0] if unbatched else index)
 
 

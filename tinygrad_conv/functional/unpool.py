@@ -1,6 +1,6 @@
 """max_unpool2d as torch.nn.functional.max_unpool2d: put each pooled value back where
 max_pool2d(return_indices=True) found it, zeros elsewhere. A composite over the unpool2d
-primitive (ops/pool.py), the scatter that max_pool2d's own VJP uses.
+primitive (ops/pool.py), a scatter to flat indices.
 """
 from __future__ import annotations
 

@@ -2,9 +2,15 @@
 
 Parameters arrive normalised: kernel=(KH, KW), stride=(sh, sw), padding=((top, bottom), (left,
 right)) where bottom/right include the extra border of ceil_mode, dilation=(dh, dw).
+
+A window's taps t = a*KW + b, in row-major order, are its cells: tap (a, b) of window (i, j) is
+cell (i*sh + a*dh, j*sw + b*dw) of the padded input. max_pool2d saves the winning tap of each
+window (one byte for windows of fewer than 128 cells), not its flat index: the gradient is routed
+tap by tap, with one strided write per tap and no scatter.
 """
 import numpy as np
 
+from .. import compiled
 from ..autograd import Tensor, primitive
 from ..kernels import pad_nd, window_view
 from .shape import getitem, pad, reshape
@@ -15,25 +21,44 @@ def lowest(dtype) -> float:
     return -np.inf if np.dtype(dtype).kind == "f" else np.iinfo(dtype).min
 
 
-def window_max(x: np.ndarray, kernel, stride, padding, dilation) -> tuple[np.ndarray, np.ndarray]:
-    """y[n,c,i,j] = max of window (i, j), and index[n,c,i,j] = h*W + w of its maximum in x.
+def tap_slice(tap: int, out: int, stride: int, dilation: int = 1) -> slice:
+    """The cells tap `tap` of windows 0 .. out-1 cover along one padded axis: tap*dilation, then
+    every stride."""
+    return slice(tap * dilation, tap * dilation + (out - 1) * stride + 1, stride)
 
-    x: (N, C, H, W) -> y: (N, C, OH, OW) of x's dtype, index: (N, C, OH, OW) int64. Which cell
-    wins follows PyTorch's CPU kernel, which scans a window's cells in row-major order and takes
-    over when a value is greater or NaN: among equal values the first wins, among NaNs the last,
-    and a window whose cells are all -inf sends its gradient to its first cell. Padding is -inf
-    and never wins; a window of padding only (possible with dilation) has y = -inf and index -1:
-    no input cell to send a gradient to.
+
+def tap_dtype(kernel):
+    """The smallest integer type that numbers a window's KH*KW taps."""
+    return np.int8 if kernel[0] * kernel[1] < 128 else np.int32
+
+
+def _compiled_pool(dtype):
+    """The compiled kernels for this dtype when they are switched on (imported only then), else None."""
+    if compiled.ENABLED and np.dtype(dtype) in (np.float32, np.float64):
+        from ..compiled import pool
+        return pool
+    return None
+
+
+def window_max(x: np.ndarray, kernel, stride, padding, dilation) -> tuple[np.ndarray, np.ndarray]:
+    """y[n,c,i,j] = max of window (i, j), and tap[n,c,i,j] = a*KW + b of its maximum.
+
+    x: (N, C, H, W) -> y: (N, C, OH, OW) of x's dtype, tap: (N, C, OH, OW) of tap_dtype(kernel).
+    Which cell wins follows PyTorch's CPU kernel, which scans a window's cells in row-major order
+    and takes over when a value is greater or NaN: among equal values the first wins, among NaNs
+    the last, and a window whose cells are all -inf sends its gradient to its first cell inside
+    x. Padding is -inf and never wins; a window of padding only (possible with dilation) has
+    y = -inf and a tap on padding: no input cell to send a gradient to (tap_index: -1).
     """
     (pt, pb), (pl, pr) = padding
     (sh, sw), (dh, dw), (H, W) = stride, dilation, x.shape[2:]
     windows = window_view(pad_nd(x, padding, lowest(x.dtype)), kernel, stride, dilation)
     N, C, OH, OW, KH, KW = windows.shape
-    # a running maximum over the taps t = a*KW + b in row-major window order: a later tap takes
-    # over only where it is strictly greater, so ties keep the first; t only grows, so the winning
-    # tap is the largest t that took over
+    # a running maximum over the taps t in row-major window order: a later tap takes over only
+    # where it is strictly greater, so ties keep the first; t only grows, so the winning tap is
+    # the largest t that took over
     y = windows[..., 0, 0].copy()
-    tap = np.zeros(y.shape, dtype=np.int8 if KH * KW < 128 else np.int32)
+    tap = np.zeros(y.shape, dtype=tap_dtype(kernel))
     for t in range(1, KH * KW):
         value = windows[..., t // KW, t % KW]
         np.maximum(tap, np.multiply(value > y, t, dtype=tap.dtype), out=tap)
@@ -41,39 +66,48 @@ def window_max(x: np.ndarray, kernel, stride, padding, dilation) -> tuple[np.nda
     nan = np.isnan(y)
     if nan.any():                           # every NaN takes over: the last NaN of the window
         flipped = np.isnan(windows.reshape(N, C, OH, OW, KH * KW)[..., ::-1])
-        tap = np.where(nan, KH * KW - 1 - flipped.argmax(axis=-1), tap)
-    padded = pt or pb or pl or pr
-    if padded and x.dtype.kind == "f" and (y == -np.inf).any():
+        tap = np.where(nan, KH * KW - 1 - flipped.argmax(axis=-1), tap).astype(tap.dtype)
+    if (pt or pb or pl or pr) and x.dtype.kind == "f" and (y == -np.inf).any():
         # a window of -inf cells: the first cell inside x wins, not the padding before it
-        rows = np.arange(OH)[:, None] * sh - pt + np.arange(KH) * dh    # (OH, KH): row of tap a
-        cols = np.arange(OW)[:, None] * sw - pl + np.arange(KW) * dw    # (OW, KW): column of tap b
-        a0 = ((rows >= 0) & (rows < H)).argmax(axis=1)
-        b0 = ((cols >= 0) & (cols < W)).argmax(axis=1)
-        tap = np.where(y == -np.inf, (a0 * KW)[:, None] + b0, tap)
-    # tap (a, b) of window (i, j) is cell (i*sh - pt + a*dh, j*sw - pl + b*dw) of x
-    corner = (np.arange(OH)[:, None] * sh - pt) * W + (np.arange(OW) * sw - pl)
-    offset = (np.arange(KH)[:, None] * dh * W + np.arange(KW) * dw).ravel()
-    index = corner + np.take(offset, tap)
-    if padded:
-        a, b = np.divmod(tap, KW)
-        rows = np.arange(OH)[:, None] * sh - pt + a * dh
-        cols = np.arange(OW) * sw - pl + b * dw
-        inside = (rows >= 0) & (rows < H) & (cols >= 0) & (cols < W)
-        index = np.where(inside, index, -1)
-    return y, index
+        first = first_inside(x.shape[2:], (OH, OW), kernel, stride, padding, dilation)
+        tap = np.where(y == -np.inf, first, tap).astype(tap.dtype)
+    return y, tap
 
 
-def argmax_indices(x: np.ndarray, kernel, stride, padding, dilation) -> np.ndarray:
-    """For each window, the flat index h*W + w in x's (H, W) plane of the maximum PyTorch picks
-    (see window_max).   x: (N, C, H, W) -> (N, C, OH, OW) int64"""
-    return window_max(x, kernel, stride, padding, dilation)[1]
+def first_inside(size, out, kernel, stride, padding, dilation) -> np.ndarray:
+    """(OH, OW): the first tap a0*KW + b0 of each window that lies inside x (a0 its first row
+    inside x, b0 its first column; 0 along an axis where the window has none)."""
+    cells = (np.arange(o)[:, None] * s - p + np.arange(k) * d
+             for o, s, (p, _), k, d in zip(out, stride, padding, kernel, dilation))
+    a0, b0 = (((rows >= 0) & (rows < n)).argmax(axis=1) for rows, n in zip(cells, size))
+    return (a0 * kernel[1])[:, None] + b0
+
+
+def winner_cells(tap: np.ndarray, kernel, stride, dilation) -> tuple[np.ndarray, np.ndarray]:
+    """The padded-input row and column of each window's tap: (i*sh + a*dh, j*sw + b*dw), with
+    a, b = divmod(tap, KW).   tap: (..., OH, OW) -> two int arrays of tap's shape"""
+    OH, OW = tap.shape[-2:]
+    a, b = np.divmod(tap.astype(np.intp), kernel[1])
+    return (np.arange(OH)[:, None] * stride[0] + a * dilation[0],
+            np.arange(OW) * stride[1] + b * dilation[1])
+
+
+def tap_index(tap: np.ndarray, size, kernel, stride, padding, dilation) -> np.ndarray:
+    """The flat index h*W + w in x's (H, W) plane of each window's tap, -1 where it lies on
+    padding.   tap: (N, C, OH, OW) -> (N, C, OH, OW) int64"""
+    (pt, _), (pl, _) = padding
+    H, W = size
+    rows, cols = winner_cells(tap, kernel, stride, dilation)
+    rows, cols = rows - pt, cols - pl
+    inside = (rows >= 0) & (rows < H) & (cols >= 0) & (cols < W)
+    return np.where(inside, rows * W + cols, -1).astype(np.int64)
 
 
 @primitive
 def max_pool2d(x, *, kernel, stride, padding, dilation):
     """y[n,c,i,j] = max_{a,b} pad_{-inf}(x)[n, c, i*sh + a*dh, j*sw + b*dw]
 
-    x: (N, C, H, W) -> y: (N, C, OH, OW); saves the flat argmax index of each window.
+    x: (N, C, H, W) -> y: (N, C, OH, OW); saves the winning tap a*KW + b of each window.
     """
     return window_max(x, kernel, stride, padding, dilation)
 
@@ -81,7 +115,54 @@ def max_pool2d(x, *, kernel, stride, padding, dilation):
 @max_pool2d.defvjp
 def max_pool2d_vjp(dy, x, *, kernel, stride, padding, dilation, saved):
     # only the winner of each window affected the output: route dy[n,c,i,j] to it
-    return unpool2d(dy, Tensor(saved), size=x.shape[2:])
+    return route2d(dy, Tensor(saved), size=x.shape[2:], kernel=kernel, stride=stride,
+                   padding=padding, dilation=dilation)
+
+
+def keep_where(dy: np.ndarray, mask: np.ndarray, out=None) -> np.ndarray:
+    """dy where mask, else +0.0, exactly: dy's bits AND all ones or all zeros (dy * mask would
+    turn a NaN or inf of dy into NaN = inf*0 in the cells it did not win).   out: like dy"""
+    ints = np.dtype(f"i{dy.itemsize}")
+    return np.bitwise_and(dy.view(ints), -mask.view(np.int8),
+                          out=None if out is None else out.view(ints)).view(dy.dtype)
+
+
+@primitive
+def route2d(dy, tap, *, size, kernel, stride, padding, dilation):
+    """dx[n, c, winner of window (i, j)] += dy[n, c, i, j], the winner being the window's tap
+    tap[n, c, i, j]; overlapping windows add up, winners on padding are dropped.
+
+    dy: (N, C, OH, OW), tap: (N, C, OH, OW) as window_max saves it -> dx: (N, C, H, W)
+    """
+    N, C, OH, OW = dy.shape
+    (KH, KW), (sh, sw), (dh, dw), ((pt, pb), (pl, pr)) = kernel, stride, dilation, padding
+    # where windows do not overlap (stride at least the window's extent) every cell is the tap
+    # of at most one window: plain writes
+    overlap = sh < (KH - 1) * dh + 1 or sw < (KW - 1) * dw + 1
+    kernels = _compiled_pool(dy.dtype)
+    if kernels is not None:
+        dx = np.zeros((N, C) + tuple(size), dtype=dy.dtype)
+        kernels.route(np.ascontiguousarray(dy), np.ascontiguousarray(tap), dx, kernel, stride,
+                      (pt, pl), dilation, overlap)
+        return dx
+    dx = np.zeros((N, C, size[0] + pt + pb, size[1] + pl + pr), dtype=dy.dtype)
+    # tap t of every window is one strided view of dx
+    for t in range(KH * KW):
+        cells = dx[:, :, tap_slice(t // KW, OH, sh, dh), tap_slice(t % KW, OW, sw, dw)]
+        if overlap:
+            cells += keep_where(dy, tap == t)
+        else:
+            keep_where(dy, tap == t, out=cells)
+    return pad_nd(dx, ((-pt, -pb), (-pl, -pr)))
+
+
+@route2d.defvjp
+def route2d_vjp(ddx, dy, tap, *, size, kernel, stride, padding, dilation):
+    # the adjoint of routing to the winners is gathering from them: ddy = pad_0(ddx)[winners]
+    N, C = dy.shape[:2]
+    rows, cols = winner_cells(tap.data, kernel, stride, dilation)
+    n, c = (np.arange(N)[:, None, None, None], np.arange(C)[None, :, None, None])
+    return getitem(pad(ddx, widths=padding), index=(n, c, rows, cols)), None
 
 
 @primitive
@@ -136,17 +217,52 @@ def _divisor(x_shape, out_shape, kernel, stride, padding, count_include_pad, div
     return np.outer(rows, cols).astype(float)
 
 
+def _along(axis: int, index) -> tuple:
+    return (slice(None),) * axis + (index,)
+
+
+def window_sums_along(x: np.ndarray, axis: int, kernel: int, stride: int) -> np.ndarray:
+    """s[..., i, ...] = sum_a x[..., i*stride + a, ...] along one axis: one strided add per tap."""
+    out = (x.shape[axis] - kernel) // stride + 1
+    total = x[_along(axis, tap_slice(0, out, stride))].copy()
+    for a in range(1, kernel):
+        total += x[_along(axis, tap_slice(a, out, stride))]
+    return total
+
+
+def spread_along(dy: np.ndarray, axis: int, kernel: int, stride: int, size: int) -> np.ndarray:
+    """The adjoint of window_sums_along: dx[..., i*stride + a, ...] += dy[..., i, ...] for every
+    tap a, into a zero axis of length size."""
+    out = dy.shape[axis]
+    dx = np.empty(dy.shape[:axis] + (size,) + dy.shape[axis + 1:], dtype=dy.dtype)
+    # taps 0 .. stride-1 cover disjoint cells: they are written, not added, and when the windows
+    # touch or overlap (stride <= kernel) they tile the first out*stride cells, so only the rest
+    # needs zeros
+    tiling = min(stride, kernel)
+    dx[_along(axis, slice(out * stride if stride <= kernel else 0, None))] = 0
+    for a in range(tiling):
+        dx[_along(axis, tap_slice(a, out, stride))] = dy
+    for a in range(tiling, kernel):
+        dx[_along(axis, tap_slice(a, out, stride))] += dy
+    return dx
+
+
+def window_sums(x: np.ndarray, kernel, stride) -> np.ndarray:
+    """s[n,c,i,j] = sum_{a,b} x[n, c, i*sh + a, j*sw + b], separably: the window sums along the
+    rows (KH adds of whole contiguous rows), then along the columns of those (KW strided adds).
+
+    x: (N, C, H, W), already padded -> s: (N, C, OH, OW)
+    """
+    return window_sums_along(window_sums_along(x, 2, kernel[0], stride[0]), 3, kernel[1], stride[1])
+
+
 @primitive
 def avg_pool2d(x, *, kernel, stride, padding, count_include_pad=True, divisor_override=None):
     """y[n,c,i,j] = sum_{a,b} pad_0(x)[n, c, i*sh + a, j*sw + b] / divisor[i, j]
 
     x: (N, C, H, W) -> y: (N, C, OH, OW); divisor as PyTorch (count_include_pad, divisor_override)
     """
-    windows = window_view(pad_nd(x, padding), kernel, stride, (1, 1))
-    KH, KW = kernel
-    total = windows[..., 0, 0].copy()
-    for t in range(1, KH * KW):                      # one strided add per tap of the window
-        total += windows[..., t // KW, t % KW]
+    total = window_sums(pad_nd(x, padding), kernel, stride)
     divisor = _divisor(x.shape, total.shape[2:], kernel, stride, padding, count_include_pad,
                        divisor_override)
     if x.dtype.kind in "iu":                         # integer data: division truncates, as PyTorch
@@ -157,8 +273,8 @@ def avg_pool2d(x, *, kernel, stride, padding, count_include_pad=True, divisor_ov
 @avg_pool2d.defvjp
 def avg_pool2d_vjp(dy, x, *, kernel, stride, padding, count_include_pad=True,
                    divisor_override=None):
-    # avg-pool sums the KH*KW strided tap views of pad(x) and divides by the divisor, so dy/divisor
-    # goes back through every tap view: each window spreads its gradient evenly over its cells.
+    # avg-pool sums the KH*KW taps of each window of pad(x) and divides by the divisor, so
+    # dy/divisor goes back to every tap: each window spreads its gradient evenly over its cells.
     # (The same as conv2d's dX recipe with a constant all-ones depthwise kernel.)
     divisor = _divisor(x.shape, dy.shape[2:], kernel, stride, padding, count_include_pad,
                        divisor_override)
@@ -173,13 +289,10 @@ def spread2d(dy, *, size, kernel, stride, padding):
 
     dy: (N, C, OH, OW) -> dx: (N, C, H, W)
     """
-    N, C, OH, OW = dy.shape
-    (KH, KW), (sh, sw), (pt, pb), (pl, pr) = kernel, stride, *padding
-    dx = np.zeros((N, C, size[0] + pt + pb, size[1] + pl + pr), dtype=dy.dtype)
-    for a in range(KH):
-        for b in range(KW):                         # tap (a, b) of window (i, j): cell (i*sh + a, j*sw + b)
-            dx[:, :, a:a + (OH - 1) * sh + 1:sh, b:b + (OW - 1) * sw + 1:sw] += dy
-    return pad_nd(dx, ((-pt, -pb), (-pl, -pr)))
+    (KH, KW), (sh, sw), ((pt, pb), (pl, pr)) = kernel, stride, padding
+    # window_sums in reverse: spread along the columns (on the small dy), then along the rows
+    rows = spread_along(dy, 3, KW, sw, size[1] + pl + pr)
+    return pad_nd(spread_along(rows, 2, KH, sh, size[0] + pt + pb), ((-pt, -pb), (-pl, -pr)))
 
 
 @spread2d.defvjp

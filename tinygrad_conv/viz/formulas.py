@@ -338,6 +338,11 @@ def _cast(node, y) -> list[str]:
 
 # ---- the ops the pooling VJPs record: their own VJPs, drawn after backward(create_graph=True) ---
 
+@formula("route2d")
+def _route2d(node, y) -> list[str]:
+    return [f"ddY = ddX[winners] (gather): {_shape(y.shape)} -> {_shape(node.parents[0].shape)}"]
+
+
 @formula("unpool2d")
 def _unpool2d(node, y) -> list[str]:
     return [f"ddY = ddX[argmax] (gather): {_shape(y.shape)} -> {_shape(node.parents[0].shape)}"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import svg
-from ._imports import _divisor, pad_nd
+from ._imports import _divisor, pad_nd, tap_index
 from .conv import _check_index, _check_position, pair_text
 from .layer import Layer
 from .panel import Panel, positions
@@ -59,7 +59,8 @@ class PoolPanels:
         """dX[h, w] = sum of dY[i, j] over the windows (i, j) whose first maximum is (h, w)."""
         i, j = _check_position(position, (self.OH, self.OW), "position", "Y")
         (pt, _), (pl, _) = self.padding
-        index = self.layer.node.saved[self.n, self.c]            # the forward's argmax, flat h*W + w
+        index = tap_index(self.layer.node.saved, (self.H, self.W), self.kernel, self.stride,
+                          self.padding, self.dilation)[self.n, self.c]   # the forward's argmax, h*W + w
         x = self.layer.x[self.n, self.c]
         count = np.bincount(index[index >= 0].ravel(), minlength=self.H * self.W).reshape(self.H, self.W)
         ties = []
