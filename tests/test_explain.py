@@ -83,7 +83,8 @@ def choices(case):
 def test_conv_panels_match_the_engine_and_loops(name, rng):
     case = CONV_CASES[name]
     x, w, b, y, r, loss = conv_graph(case, rng)
-    params = y.node.parents[0].node.params if case["bias"] else y.node.params
+    params = y.node.params                             # the bias is added inside conv2d
+    assert len(y.node.parents) == (3 if case["bias"] else 2)
     (sh, sw), (dh, dw) = params["stride"], params["dilation"]
     (pt, pb), (pl, pr) = params["padding"]
     G = params["groups"]

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from tinygrad_conv import kernels
-from tinygrad_conv.kernels import (correlate2d, dilate2d, out_size, pad_nd, pool_out_size,
-                                   window_view)
+from tinygrad_conv.kernels import (correlate2d, correlate2d_grads, dilate2d, out_size, pad_nd,
+                                   pool_out_size, window_view)
 
 
 def correlate2d_loops(x, w, stride, dilation, groups, padding=((0, 0), (0, 0))):
@@ -227,3 +227,68 @@ def test_correlate2d_taps_that_miss_the_input_entirely():
     padding = ((1, 1), (2, 2))
     np.testing.assert_allclose(correlate2d(x, w, padding=padding, dilation=(2, 2)),
                                correlate2d_loops(x, w, (1, 1), (2, 2), 1, padding), rtol=1e-12, atol=1e-12)
+
+
+def grads_by_loops(dy, x, w, stride, padding, dilation):
+    """dX and dW of correlate2d_loops by the adjoint, one tap and pixel at a time."""
+    (pt, pb), (pl, pr) = padding
+    xp = np.pad(x, ((0, 0), (0, 0), (max(pt, 0), max(pb, 0)), (max(pl, 0), max(pr, 0))))
+    xp = xp[:, :, max(-pt, 0):xp.shape[2] - max(-pb, 0), max(-pl, 0):xp.shape[3] - max(-pr, 0)]
+    dxp, dw = np.zeros_like(xp), np.zeros_like(w)
+    (sh, sw), (dh, dw_) = stride, dilation
+    N, F, OH, OW = dy.shape
+    for i, j, a, b in itertools.product(range(OH), range(OW), range(w.shape[2]), range(w.shape[3])):
+        h, q = i * sh + a * dh, j * sw + b * dw_
+        dxp[:, :, h, q] += dy[:, :, i, j] @ w[:, :, a, b]
+        dw[:, :, a, b] += dy[:, :, i, j].T @ xp[:, :, h, q]
+    dx = np.pad(dxp, ((0, 0), (0, 0), (max(-pt, 0), max(-pb, 0)), (max(-pl, 0), max(-pr, 0))))
+    dx = dx[:, :, max(pt, 0):dx.shape[2] - max(pb, 0), max(pl, 0):dx.shape[3] - max(pr, 0)]
+    return dx, dw
+
+
+@pytest.mark.parametrize("channels", [(2, 5), (6, 3)])     # col2im for C < F/2, else the flat gather
+@pytest.mark.parametrize("stride, padding, dilation", [
+    ((1, 1), ((1, 1), (2, 0)), (1, 1)), ((1, 1), ((0, 0), (0, 0)), (2, 1)),
+    ((2, 3), ((1, 0), (1, 1)), (1, 1)), ((1, 1), ((-1, 1), (1, -2)), (1, 1))])
+@pytest.mark.parametrize("kernel", [(3, 2), (1, 1)])
+def test_correlate2d_grads_match_loops(channels, stride, padding, dilation, kernel):
+    C, F = channels
+    x = np.random.standard_normal((3, C, 7, 8))
+    w = np.random.standard_normal((F, C) + kernel)
+    y = correlate2d(x, w, stride, padding, dilation)
+    dy = np.random.standard_normal(y.shape)
+    dx, dw = correlate2d_grads(dy, w, x.shape, stride, padding, dilation, x=x)
+    expected = grads_by_loops(dy, x, w, stride, padding, dilation)
+    np.testing.assert_allclose(dx, expected[0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dw, expected[1], rtol=1e-12, atol=1e-12)
+    assert dx.flags.c_contiguous
+    assert correlate2d_grads(dy, w, x.shape, stride, padding, dilation, need_dx=False) == (None, None)
+
+
+@pytest.mark.parametrize("channels", [(2, 5), (6, 3)])
+def test_correlate2d_grads_multiply_only_real_pairs(channels):
+    # an Inf weight reaches only the dX pixels its taps touch; an Inf pixel only the dW taps
+    # whose windows read it (the zeros around dY in the flat layout must not turn them into NaN)
+    C, F = channels
+    x = np.random.standard_normal((2, C, 6, 6))
+    w = np.random.standard_normal((F, C, 3, 3))
+    dy = np.random.standard_normal((2, F, 6, 6))
+    w_inf, x_inf = w.copy(), x.copy()
+    w_inf[0, 0, 0, 0], x_inf[1, 0, 5, 5] = np.inf, np.inf
+    dx = correlate2d_grads(dy, w_inf, x.shape, (1, 1), ((1, 1), (1, 1)), (1, 1))[0]
+    with np.errstate(invalid="ignore"):
+        expected = grads_by_loops(dy, x, w_inf, (1, 1), ((1, 1), (1, 1)), (1, 1))[0]
+    np.testing.assert_array_equal(np.isfinite(dx), np.isfinite(expected))
+    dw = correlate2d_grads(dy, w, x.shape, (1, 1), ((1, 1), (1, 1)), (1, 1), x=x_inf, need_dx=False)[1]
+    with np.errstate(invalid="ignore"):
+        expected = grads_by_loops(dy, x_inf, w, (1, 1), ((1, 1), (1, 1)), (1, 1))[1]
+    np.testing.assert_array_equal(np.isfinite(dw), np.isfinite(expected))
+
+
+@pytest.mark.parametrize("kernel, stride", [((1, 1), (1, 1)), ((3, 3), (1, 1)), ((3, 3), (2, 2))])
+def test_correlate2d_adds_the_bias_per_output_channel(kernel, stride):
+    x = np.random.standard_normal((2, 3, 6, 6))
+    w = np.random.standard_normal((4, 3) + kernel)
+    b = np.random.standard_normal(4)
+    np.testing.assert_array_equal(correlate2d(x, w, stride, bias=b),
+                                  correlate2d(x, w, stride) + b[:, None, None])

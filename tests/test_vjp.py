@@ -150,3 +150,24 @@ def test_conv2d_vjp_is_made_of_conv2d_calls():
         assert "conv2d" in names
     x_ops = {t.node.op.name for t in tc.toposort(x.grad) if t.node is not None}
     assert {"dilate2d", "flip"} <= x_ops            # dX correlates the dilated dY with the flipped W
+
+
+@pytest.mark.parametrize("stride", [(1, 1), (2, 1)])
+def test_conv2d_with_bias_vjp_matches_finite_differences(stride):
+    """conv2d(x, w, b): the bias is a third input, db = sum of dY over (N, OH, OW)."""
+    x, w, b = (Tensor(a, requires_grad=True) for a in (randn(2, 4, 7, 6), randn(4, 2, 3, 2), randn(4)))
+    params = {**CONV, "stride": stride}
+    assert tc.gradcheck(lambda *xs: ops.conv2d(*xs, **params), x, w, b, eps=1e-6, atol=1e-7, rtol=1e-5)
+    y = ops.conv2d(x, w, b, **params)
+    dy = Tensor(randn(*y.shape))
+    with tc.no_grad():
+        db = vjp_of(y.node, dy)[2]
+    np.testing.assert_allclose(db.data, dy.data.sum(axis=(0, 2, 3)), rtol=1e-12)
+
+
+def test_conv2d_bias_gradient_is_a_recorded_sum():
+    """db is written with the framework's sum, so it shows in the recorded backward graph."""
+    x, w, b = (Tensor(a, requires_grad=True) for a in (randn(2, 4, 7, 6), randn(4, 2, 3, 2), randn(4)))
+    y = ops.conv2d(x, w, b, **CONV)
+    db = vjp_of(y.node, Tensor(randn(*y.shape), requires_grad=True))[2]    # recorded: grad mode on
+    assert db.node is not None and db.node.op.name == "sum"

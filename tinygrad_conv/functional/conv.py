@@ -1,4 +1,4 @@
-"""conv2d as torch.nn.functional.conv2d: the checks, then the conv2d primitive and the bias.
+"""conv2d as torch.nn.functional.conv2d: the checks, then the conv2d primitive (bias included).
 """
 from __future__ import annotations
 
@@ -62,7 +62,6 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, 
                                 f"the same dtype; convert the bias, e.g. "
                                 f"bias.to({x.dtype.name})")
             bias = bias.to(x.dtype)                 # where it converts the bias
-    y = ops.conv2d(x, w, stride=stride, padding=pads, dilation=dilation, groups=groups)
-    if bias is not None:
-        y = y + ops.reshape(bias, shape=(1, F, 1, 1))   # db = sum of dY over N, OH, OW
+    operands = (x, w) if bias is None else (x, w, bias)    # the bias is added inside the conv
+    y = ops.conv2d(*operands, stride=stride, padding=pads, dilation=dilation, groups=groups)
     return unbatch(y, unbatched)

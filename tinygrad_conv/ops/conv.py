@@ -8,17 +8,19 @@ import numpy as np
 
 from ..autograd import Tensor, is_grad_enabled, primitive
 from ..autograd.composites import composite
-from ..kernels import correlate2d, correlate2d_transposed
+from ..kernels import correlate2d, correlate2d_grads, correlate2d_transposed
+from .reduce import sum_
 from .shape import cat, dilate2d, flip, getitem, pad, permute, reshape
 
 
 @primitive
-def conv2d(x, w, *, stride, padding, dilation, groups):
-    """y[n,f,i,j] = sum_{c,a,b} pad(x)[n, c, i*sh + a*dh, j*sw + b*dw] * w[f, c, a, b]   (y = pad(x) ⋆ w)
+def conv2d(x, w, b=None, *, stride, padding, dilation, groups):
+    """y[n,f,i,j] = sum_{c,a,b} pad(x)[n, c, i*sh + a*dh, j*sw + b*dw] * w[f, c, a, b] + b[f]
+    (y = pad(x) ⋆ w + b; without b, no bias)
 
-    x: (N, C, H, W), w: (F, C/groups, KH, KW) -> y: (N, F, OH, OW)
+    x: (N, C, H, W), w: (F, C/groups, KH, KW), b: (F,) -> y: (N, F, OH, OW)
     """
-    return correlate2d(x, w, stride, padding, dilation, groups)
+    return correlate2d(x, w, stride, padding, dilation, groups, bias=b)
 
 
 def remainder(size: int, out: int, kernel: int, stride: int, pad_before: int, pad_after: int,
@@ -31,13 +33,28 @@ def remainder(size: int, out: int, kernel: int, stride: int, pad_before: int, pa
 
 
 @conv2d.defvjp
-def conv2d_vjp(dy, x, w, *, stride, padding, dilation, groups):
+def conv2d_vjp(dy, x, w, b=None, *, stride, padding, dilation, groups):
+    # db: each bias entry was added to every pixel of its output channel
+    db = sum_(dy, axis=(0, 2, 3)) if b is not None and b.requires_grad else None
+    dx, dw = _conv2d_grads(dy, x, w, stride=stride, padding=padding, dilation=dilation,
+                           groups=groups)
+    return (dx, dw) if b is None else (dx, dw, db)
+
+
+def _conv2d_grads(dy, x, w, *, stride, padding, dilation, groups):
+    """(dX, dW) of y = pad(x) ⋆ w; None for an input that needs no gradient."""
+    # a gradient nobody asked for (the images of a first layer, frozen weights) is not computed
+    if not is_grad_enabled() and groups == 1:
+        # a plain backward pass: both from one layout of dY (kernels.correlate2d_grads)
+        dx, dw = correlate2d_grads(dy.data, w.data, x.shape, stride, padding, dilation,
+                                   x=x.data if w.requires_grad else None,
+                                   need_dx=x.requires_grad)
+        return (None if dx is None else Tensor(dx)), (None if dw is None else Tensor(dw))
     N, C, H, W = x.shape
     F, Cg, KH, KW = w.shape
     (pt, pb), (pl, pr) = padding
     rh = remainder(H, dy.shape[2], KH, stride[0], pt, pb, dilation[0])
     rw = remainder(W, dy.shape[3], KW, stride[1], pl, pr, dilation[1])
-    # a gradient nobody asked for (the images of a first layer, frozen weights) is not computed
     dx = conv2d_input_grad(dy, w, x.shape, stride=stride, padding=padding, dilation=dilation,
                            groups=groups) if x.requires_grad else None
     if not w.requires_grad:
@@ -75,6 +92,8 @@ def conv2d_input_grad(dy: Tensor, w: Tensor, x_shape: tuple, *, stride, padding,
     scatters instead (kernels.correlate2d_transposed: only real dY, W pairs are multiplied), so
     dX is NaN exactly where PyTorch's is. (The recorded textbook form cannot avoid those zeros.)
     """
+    if not is_grad_enabled() and groups == 1:          # one product (kernels.correlate2d_grads)
+        return Tensor(correlate2d_grads(dy.data, w.data, x_shape, stride, padding, dilation)[0])
     if not is_grad_enabled() and not np.isfinite(w.data).all():
         return Tensor(correlate2d_transposed(dy.data, w.data, x_shape, stride, padding, dilation,
                                              groups))

@@ -44,7 +44,8 @@ def _pad_text(pairs, rule: str) -> str:
 
 @formula("conv2d")
 def _conv2d(node, y) -> list[str]:
-    x, w = node.parents
+    x, w = node.parents[:2]
+    bias = node.parents[2] if len(node.parents) == 3 else None
     p = node.params
     stride, padding, dilation, groups = p["stride"], p["padding"], p["dilation"], p["groups"]
     N, C, H, W = x.shape
@@ -87,6 +88,8 @@ def _conv2d(node, y) -> list[str]:
                   + (f", dilated by {_shape(dilation)}" if dilated_kernel else "")]
         if groups > 1:
             lines.append(f"   groups={groups}: each group's filters are swapped on their own")
+    if bias is not None and bias.requires_grad:
+        lines.append(f"db = Σ dY over N, OH, OW: {_shape(y.shape)} -> {_shape(bias.shape)}")
     return lines or ["no input needs a gradient"]
 
 
@@ -454,9 +457,9 @@ def _bias_line(call, y, sum_text: str) -> list[str]:
 
 
 @formula("conv2d", composite=True)
-def _conv2d_with_bias(call, y) -> list[str]:
+def _conv2d_call(call, y) -> list[str]:
     (conv,) = [t for t in call.interior if t.node.op.name == "conv2d"]
-    return FORMULAS["conv2d"](conv.node, conv) + _bias_line(call, y, "Σ dY over N, OH, OW")
+    return FORMULAS["conv2d"](conv.node, conv)         # the primitive adds the bias itself
 
 
 @formula("mse_loss", composite=True)

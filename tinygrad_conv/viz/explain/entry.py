@@ -4,6 +4,7 @@ numbers, beside a central finite difference of the same entry.
 The sums come from the engine's backward sweep replayed from root (the dY each op received, and
 what its VJP sent to the leaf), written out per consuming op:
     conv2d, the weight:  dW[f,c,a,b] = Σ_{n,i,j} X_pad[n, c, i*sh + a*dh, j*sw + b*dw] dY[n,f,i,j]
+    conv2d, the bias:    db[f] = Σ_{n,i,j} dY[n,f,i,j]
     conv2d, the input:   dX[n,c,h,w] = Σ over (f, a, b) with h + pt = i*sh + a*dh, w + pl = j*sw + b*dw
                          of dY[n,f,i,j] W[f,c,a,b]
     matmul (2-D):        dX = dY Yᵀ and dY' = Xᵀ dY, one row times one column
@@ -159,6 +160,11 @@ def _conv_terms(node, slot: int, index: tuple, dy: np.ndarray) -> tuple[str, lis
     (sh, sw), (dh, dw), ((pt, _), (pl, _)), G = p["stride"], p["dilation"], p["padding"], p["groups"]
     N, F, OH, OW = dy.shape
     Fg, Cg, KH, KW = F // G, *w.shape[1:]
+    if slot == 2:                                      # the bias, added at every pixel of channel f
+        (f,) = index
+        return (f"db[{f}] = Σ_n,i,j dY[n, {f}, i, j]",
+                [(_label("dY", (n, f, i, j)), float(dy[n, f, i, j]), None, None)
+                 for n in range(N) for i in range(OH) for j in range(OW)], "")
     if slot == 1:
         f, cw, a, b = index
         c = (f // Fg) * Cg + cw

@@ -24,7 +24,7 @@ class Layer:
     bias:    the bias values (F,), or None
     dy:      dY = dL/d(op's output), as the backward sweep delivers it
     dx, dw:  the op's VJP applied to dy, exactly as the engine runs it
-    db:      the bias gradient sum(dY) from the add's VJP, or None
+    db:      the bias gradient sum(dY) (from conv2d's VJP, or a hand-written add's), or None
     module:  the class name of the innermost module the op ran in ("" outside any)
     """
 
@@ -38,6 +38,8 @@ class Layer:
         grads = local_grads(node, dy)
         self.dx = grads[0]
         self.dw = grads[1] if self.op == "conv2d" else None
+        if self.op == "conv2d" and len(node.parents) == 3:     # conv2d(x, w, b): the fused bias
+            bias, db = node.parents[2].data, grads[2]
         self.bias, self.db = bias, db
         self.module = type(node.module[-1]).__name__ if node.module else ""
 
@@ -87,7 +89,8 @@ def _module_output(module: Module, root: Tensor | None) -> Tensor:
 
 
 def _bias_path(add: Tensor):
-    """For y = conv2d(...) + reshape(b): the conv's output, its slot in the add, the reshape."""
+    """For y = conv2d(x, w) + reshape(b) written out by hand (F.conv2d adds its bias inside the
+    conv2d primitive): the conv's output, its slot in the add, the reshape."""
     for slot, (p, q) in enumerate(zip(add.node.parents, add.node.parents[::-1])):
         if (p.node is not None and p.node.op.name == "conv2d" and q.node is not None
                 and q.node.op.name == "reshape" and q.node.parents[0].ndim == 1
