@@ -6,6 +6,7 @@ dilation=(dh, dw), groups=G. A negative padding crops (the VJPs use that to drop
 """
 import numpy as np
 
+from .. import compiled
 from ..autograd import Tensor, is_grad_enabled, primitive
 from ..autograd.composites import composite
 from ..kernels import correlate2d, correlate2d_transposed
@@ -18,6 +19,9 @@ def conv2d(x, w, *, stride, padding, dilation, groups):
 
     x: (N, C, H, W), w: (F, C/groups, KH, KW) -> y: (N, F, OH, OW)
     """
+    if compiled.ENABLED and groups == x.shape[1] > 1:      # depthwise: numba's loops, if installed
+        from ..compiled.conv import depthwise_conv2d
+        return depthwise_conv2d(x, w, stride, padding, dilation)
     return correlate2d(x, w, stride, padding, dilation, groups)
 
 
@@ -32,6 +36,11 @@ def remainder(size: int, out: int, kernel: int, stride: int, pad_before: int, pa
 
 @conv2d.defvjp
 def conv2d_vjp(dy, x, w, *, stride, padding, dilation, groups):
+    if compiled.ENABLED and groups == x.shape[1] > 1 and not is_grad_enabled():   # depthwise
+        from ..compiled.conv import depthwise_conv2d_vjp
+        if grads := depthwise_conv2d_vjp(dy.data, x.data, w.data, stride, padding, dilation,
+                                         needs=(x.requires_grad, w.requires_grad)):
+            return tuple(g if g is None else Tensor(g) for g in grads)
     N, C, H, W = x.shape
     F, Cg, KH, KW = w.shape
     (pt, pb), (pl, pr) = padding
