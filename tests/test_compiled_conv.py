@@ -9,7 +9,6 @@ them). Skipped when numba is not installed.
 import os
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pytest
@@ -24,15 +23,9 @@ from tinygrad_conv.compiled import conv as fast  # noqa: E402
 from tinygrad_conv.kernels import correlate2d, out_size  # noqa: E402
 from tinygrad_conv.ops import conv as conv_ops  # noqa: E402
 
+from test_nan_inf import NONFINITE, _quiet, assert_same_entries as same_entries  # noqa: E402,F401
+
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-NONFINITE = [np.inf, -np.inf, np.nan]
-
-
-@pytest.fixture(autouse=True)
-def _quiet():
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        yield
 
 
 @st.composite
@@ -72,14 +65,10 @@ def conv2d_vjp(dy, x, w, stride, padding, dilation, enabled: bool):
     return dx.data, dw.data
 
 
-def assert_same_entries(ours, expected, what, rtol=1e-10, atol=1e-10):
-    """NaN where expected has NaN, +-Inf where it has +-Inf, and close values elsewhere."""
-    assert ours.shape == expected.shape and ours.dtype == expected.dtype, what
-    for kind, test in (("NaN", np.isnan), ("+Inf", np.isposinf), ("-Inf", np.isneginf)):
-        mismatch = test(ours) != test(expected)
-        assert not mismatch.any(), f"{what}: {kind} differs at {np.argwhere(mismatch)[:5].tolist()}"
-    finite = np.isfinite(expected)
-    np.testing.assert_allclose(ours[finite], expected[finite], rtol=rtol, atol=atol, err_msg=what)
+def assert_same_entries(ours, expected, what):
+    """Same shape and dtype, NaN and +-Inf where expected has them, close values elsewhere."""
+    assert (ours.shape, ours.dtype) == (expected.shape, expected.dtype), what
+    same_entries(ours, expected, what)
 
 
 @given(depthwise_cases())
