@@ -6,6 +6,7 @@ dilation=(dh, dw), groups=G. A negative padding crops (the VJPs use that to drop
 """
 import numpy as np
 
+from .. import compiled
 from ..autograd import Tensor, is_grad_enabled, primitive
 from ..autograd.composites import composite
 from ..kernels import correlate2d, correlate2d_grads, correlate2d_transposed
@@ -20,6 +21,12 @@ def conv2d(x, w, b=None, *, stride, padding, dilation, groups):
 
     x: (N, C, H, W), w: (F, C/groups, KH, KW), b: (F,) -> y: (N, F, OH, OW)
     """
+    if compiled.ENABLED and groups == x.shape[1] > 1:      # depthwise: numba's loops, if installed
+        from ..compiled.conv import depthwise_conv2d
+        y = depthwise_conv2d(x, w, stride, padding, dilation)
+        if b is not None:
+            y += b.reshape(-1, 1, 1)
+        return y
     return correlate2d(x, w, stride, padding, dilation, groups, bias=b)
 
 
@@ -43,6 +50,11 @@ def conv2d_vjp(dy, x, w, b=None, *, stride, padding, dilation, groups):
 
 def _conv2d_grads(dy, x, w, *, stride, padding, dilation, groups):
     """(dX, dW) of y = pad(x) ⋆ w; None for an input that needs no gradient."""
+    if compiled.ENABLED and groups == x.shape[1] > 1 and not is_grad_enabled():   # depthwise
+        from ..compiled.conv import depthwise_conv2d_vjp
+        if grads := depthwise_conv2d_vjp(dy.data, x.data, w.data, stride, padding, dilation,
+                                         needs=(x.requires_grad, w.requires_grad)):
+            return tuple(g if g is None else Tensor(g) for g in grads)
     # a gradient nobody asked for (the images of a first layer, frozen weights) is not computed
     if not is_grad_enabled() and groups == 1:
         # a plain backward pass: both from one layout of dY (kernels.correlate2d_grads)

@@ -1,0 +1,189 @@
+"""The numba kernels of depthwise convolution (compiled/conv.py) against their NumPy twins.
+
+The forward against kernels.correlate2d, dX and dW against conv2d's VJP on the NumPy path
+(compiled.ENABLED switched off), over swept shapes, strides with remainders, asymmetric and
+negative paddings, dilations and channel multipliers, in float64 and float32, and with Inf and
+NaN in the image, the weight or dY (then entry by entry: NaN and Inf exactly where NumPy has
+them). Skipped when numba is not installed.
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+pytest.importorskip("numba")
+
+import tinygrad_conv as tc  # noqa: E402
+import tinygrad_conv.functional as F  # noqa: E402
+from tinygrad_conv import compiled  # noqa: E402
+from tinygrad_conv.compiled import conv as fast  # noqa: E402
+from tinygrad_conv.kernels import correlate2d, out_size  # noqa: E402
+from tinygrad_conv.ops import conv as conv_ops  # noqa: E402
+
+from test_nan_inf import NONFINITE, _quiet, assert_same_entries as same_entries  # noqa: E402,F401
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def depthwise_cases(draw, dtype=np.float64):
+    """x (N, C, H, W), w (m*C, 1, KH, KW), dy, stride, padding ((top, bottom), (left, right)) with
+    negative widths (crops), dilation: every combination whose output has at least one pixel."""
+    C, m, N = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    KH, KW = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    stride = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    dilation = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    padding = tuple((draw(st.integers(-1, 3)), draw(st.integers(-1, 3))) for _ in range(2))
+    H, W = draw(st.integers(1, 11)), draw(st.integers(1, 11))
+    OH = out_size(H, KH, stride[0], *padding[0], dilation[0])
+    OW = out_size(W, KW, stride[1], *padding[1], dilation[1])
+    if OH < 1 or OW < 1 or H + min(padding[0][0], 0) < 1 or W + min(padding[1][0], 0) < 1:
+        return draw(depthwise_cases(dtype))
+    # the NumPy dW crops the unread remainder rows off x before padding it: it fails when they
+    # are more than x's rows plus the bottom padding (e.g. H = 1, padding 2, stride 5)
+    rh = conv_ops.remainder(H, OH, KH, stride[0], *padding[0], dilation[0])
+    rw = conv_ops.remainder(W, OW, KW, stride[1], *padding[1], dilation[1])
+    if rh > H + padding[0][1] or rw > W + padding[1][1]:
+        return draw(depthwise_cases(dtype))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    w = rng.standard_normal((m * C, 1, KH, KW)).astype(dtype)
+    dy = rng.standard_normal((N, m * C, OH, OW)).astype(dtype)
+    return x, w, dy, stride, padding, dilation
+
+
+def conv2d_vjp(dy, x, w, stride, padding, dilation, enabled: bool):
+    """conv2d's VJP as a plain backward pass runs it, on the compiled path or NumPy's: (dx, dw)."""
+    with pytest.MonkeyPatch.context() as patch, tc.no_grad():
+        patch.setattr(compiled, "ENABLED", enabled)
+        dx, dw = conv_ops.conv2d_vjp(tc.tensor(dy), tc.tensor(x, requires_grad=True),
+                                     tc.tensor(w, requires_grad=True), stride=stride,
+                                     padding=padding, dilation=dilation, groups=x.shape[1])
+    return dx.data, dw.data
+
+
+def assert_same_entries(ours, expected, what):
+    """Same shape and dtype, NaN and +-Inf where expected has them, close values elsewhere."""
+    assert (ours.shape, ours.dtype) == (expected.shape, expected.dtype), what
+    same_entries(ours, expected, what)
+
+
+@given(depthwise_cases())
+@SETTINGS
+def test_compiled_depthwise_forward_matches_correlate2d(case):
+    x, w, _, stride, padding, dilation = case
+    assert_same_entries(fast.depthwise_conv2d(x, w, stride, padding, dilation),
+                        correlate2d(x, w, stride, padding, dilation, groups=x.shape[1]), "y")
+
+
+@given(depthwise_cases())
+@SETTINGS
+def test_compiled_depthwise_vjp_matches_the_numpy_vjp(case):
+    x, w, dy, stride, padding, dilation = case
+    dx, dw = fast.depthwise_conv2d_vjp(dy, x, w, stride, padding, dilation)
+    ex, ew = conv2d_vjp(dy, x, w, stride, padding, dilation, enabled=False)
+    assert_same_entries(dx, ex, "dX")
+    assert_same_entries(dw, ew, "dW")
+
+
+@given(depthwise_cases(np.float32))
+@SETTINGS
+def test_compiled_depthwise_keeps_float32(case):
+    x, w, dy, stride, padding, dilation = case
+    y = fast.depthwise_conv2d(x, w, stride, padding, dilation)
+    dx, dw = fast.depthwise_conv2d_vjp(dy, x, w, stride, padding, dilation)
+    assert y.dtype == dx.dtype == dw.dtype == np.float32
+    expected = correlate2d(x.astype(np.float64), w.astype(np.float64), stride, padding, dilation,
+                           groups=x.shape[1])
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
+
+
+@given(depthwise_cases(), st.sampled_from(["x", "w", "dy"]), st.sampled_from(NONFINITE),
+       st.data())
+@SETTINGS
+def test_compiled_depthwise_inf_and_nan_land_where_numpy_puts_them(case, where, value, data):
+    """Through conv2d's forward and VJP (the hooks, and their fallbacks to NumPy), on and off."""
+    x, w, dy, stride, padding, dilation = case
+    target = {"x": x, "w": w, "dy": dy}[where]
+    target.flat[data.draw(st.integers(0, target.size - 1))] = value
+    results = {}
+    for enabled in (True, False):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(compiled, "ENABLED", enabled)
+            y = conv_ops.conv2d.forward(x, w, stride=stride, padding=padding, dilation=dilation,
+                                        groups=x.shape[1])
+        results[enabled] = y, *conv2d_vjp(dy, x, w, stride, padding, dilation, enabled)
+    for what, a, b in zip(("y", "dX", "dW"), results[True], results[False]):
+        assert_same_entries(a, b, what)
+
+
+def test_compiled_depthwise_declines_what_it_cannot_match_exactly():
+    x, w, dy = np.ones((1, 2, 5, 5)), np.ones((2, 1, 3, 3)), np.ones((1, 2, 3, 3))
+    args = ((1, 1), ((0, 0), (0, 0)), (1, 1))
+    w[0, 0, 1, 1] = np.inf                  # W times the zeros of a dilated, padded dY
+    assert fast.depthwise_conv2d_vjp(dy, x, w, *args) is None
+    assert fast.depthwise_conv2d_vjp(dy, x, w, *args, needs=(False, True)) is not None
+    x[0, 0, 0, 0] = np.nan                  # a non-finite dW: NumPy leaves the wrapped columns out
+    assert fast.depthwise_conv2d_vjp(dy, x, np.ones_like(w), *args) is None
+    ints = np.ones((1, 2, 5, 5), dtype=np.int64), np.ones((2, 1, 3, 3), dtype=np.int64)
+    assert fast.depthwise_conv2d_vjp(np.ones((1, 2, 3, 3), dtype=np.int64), *ints, *args) is None
+    np.testing.assert_array_equal(fast.depthwise_conv2d(*ints, *args), np.full((1, 2, 3, 3), 9))
+
+
+def test_compiled_depthwise_gives_only_the_gradients_asked_for():
+    x, w, dy = np.ones((1, 2, 5, 5)), np.ones((2, 1, 3, 3)), np.ones((1, 2, 3, 3))
+    args = ((1, 1), ((0, 0), (0, 0)), (1, 1))
+    dx, dw = fast.depthwise_conv2d_vjp(dy, x, w, *args, needs=(True, False))
+    assert dw is None and dx.shape == x.shape
+    dx, dw = fast.depthwise_conv2d_vjp(dy, x, w, *args, needs=(False, True))
+    assert dx is None and dw.shape == w.shape
+
+
+def test_conv2d_runs_the_compiled_kernels_for_depthwise_only(monkeypatch):
+    calls = []
+    monkeypatch.setattr(compiled, "ENABLED", True)
+    for name in ("depthwise_conv2d", "depthwise_conv2d_vjp"):
+        original = getattr(fast, name)
+        monkeypatch.setattr(fast, name, lambda *a, _f=original, _n=name, **k: calls.append(_n)
+                            or _f(*a, **k))
+    X = tc.randn(2, 4, 6, 6, requires_grad=True)
+    F.conv2d(X, tc.randn(8, 1, 3, 3, requires_grad=True), padding=1, groups=4).sum().backward()
+    assert calls == ["depthwise_conv2d", "depthwise_conv2d_vjp"]
+    F.conv2d(X, tc.randn(8, 2, 3, 3, requires_grad=True), padding=1, groups=2).sum().backward()
+    assert calls == ["depthwise_conv2d", "depthwise_conv2d_vjp"]
+
+
+def test_recorded_backward_keeps_the_textbook_form(monkeypatch):
+    """With create_graph the VJP stays made of recorded conv2d ops (double backward works), and
+    gives the same gradients as the compiled plain backward."""
+    monkeypatch.setattr(compiled, "ENABLED", True)
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 3, 7, 7)), rng.standard_normal((6, 1, 3, 3))
+    grads = []
+    for create_graph in (False, True):
+        X, Wt = tc.tensor(x, requires_grad=True), tc.tensor(w, requires_grad=True)
+        y = F.conv2d(X, Wt, stride=2, padding=1, groups=3)
+        dx, dw = tc.autograd.grad((y * y).sum(), (X, Wt), create_graph=create_graph)
+        assert (dx.node is not None) == create_graph
+        grads.append((dx.data, dw.data))
+    for a, b in zip(*grads):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_numba_is_imported_only_when_a_depthwise_conv_runs():
+    code = ("import sys, tinygrad_conv as tc, tinygrad_conv.functional as F\n"
+            "F.conv2d(tc.randn(1, 2, 5, 5), tc.randn(2, 2, 3, 3))\n"
+            "assert 'numba' not in sys.modules, 'imported by a plain conv2d'\n"
+            "F.conv2d(tc.randn(1, 2, 5, 5), tc.randn(2, 1, 3, 3), groups=2)\n"
+            "assert 'numba' in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True, env=_env(compiled="1"))
+    code_off = code.replace("assert 'numba' in", "assert 'numba' not in")
+    subprocess.run([sys.executable, "-c", code_off], check=True, env=_env(compiled="0"))
+
+
+def _env(compiled: str) -> dict:
+    return {**os.environ, "TINYGRAD_CONV_COMPILED": compiled,
+            "PYTHONPATH": os.pathsep.join(sys.path)}

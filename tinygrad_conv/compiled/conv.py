@@ -1,0 +1,217 @@
+"""Depthwise convolution by numba loops: conv2d with groups = C and weight (F, 1, KH, KW), F = m*C.
+
+NumPy has no product to hand a depthwise convolution to: each channel meets only its own KH*KW
+weights, so every layout of kernels.correlate2d is a long series of passes over the activations.
+Here each pass is one loop nest that reads every plane once. All three passes are the same idea:
+
+    a strided correlation is a stride-1 correlation of the stride phases. Pixel (u*sh + r,
+    v*sw + q) of the padded image goes to phase (r, q) at (u, v); then tap (a, b) of window (i, j)
+    reads phase ((a*dh) % sh, (b*dw) % sw) at (i + (a*dh)//sh, j + (b*dw)//sw): every tap reads
+    one phase plane at a fixed offset. Flattened with row pitch Qw, output (i, j) sits at
+    p = i*Qw + j and tap t reads p + offset[t], so each tap is one long contiguous loop over p
+    (the columns j >= OW of the flat grid wrap around a row end: computed and dropped).
+
+- forward: y = pad(x) ⋆ w, the loop above (the products with the zeros of the padding included,
+  as in kernels.correlate2d, so an Inf or NaN weight reaches the same outputs);
+- dX = dilate_s(dY) ∗ W: the same loop on pad(dilate_s(dY)) with W rotated by 180 degrees (a
+  correlation with C groups of m channels). It multiplies W by the zeros of the dilation and of
+  the padding, which is exact only for a finite W: otherwise the NumPy scatter runs instead;
+- dW = X ⋆ dY: for each tap, the sum over images and p of the tap's shifted phase plane times dY
+  laid out on the flat grid (zeros in the wrapped columns). Those zeros meet real pixels, so a
+  dW that comes out non-finite is recomputed by NumPy, which leaves the wrapped columns out.
+
+float32 and float64 only, accumulated in that dtype; other dtypes return None (NumPy's path).
+This module imports numba: import it only once compiled.ENABLED holds and a depthwise conv runs.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ..kernels import correlate2d, dilate2d, out_size, pad_nd
+
+FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def depthwise_conv2d(x: np.ndarray, w: np.ndarray, stride, padding, dilation) -> np.ndarray:
+    """y[n, f, i, j] = sum_{a, b} pad(x)[n, f // m, i*sh + a*dh, j*sw + b*dw] * w[f, 0, a, b]
+
+    x: (N, C, H, W), w: (m*C, 1, KH, KW) -> y: (N, m*C, OH, OW). Other dtypes than float32 and
+    float64 go to kernels.correlate2d.
+    """
+    if not _compiles(x, w):
+        return correlate2d(x, w, stride, padding, dilation, groups=x.shape[1])
+    N, _, H, W = x.shape
+    F, _, KH, KW = w.shape
+    (pt, pb), (pl, pr) = padding
+    OH, OW = out_size(H, KH, stride[0], pt, pb, dilation[0]), out_size(W, KW, stride[1], pl, pr, dilation[1])
+    (Qh, Qw) = grid = phase_grid(x.shape, padding, stride)
+    y = np.empty((N, F, OH * Qw), dtype=x.dtype)
+    _correlate(np.ascontiguousarray(x), np.ascontiguousarray(w), (pt, pl), (1, 1), stride, grid,
+               (OH, OW), *taps(w.shape, stride, dilation, Qw), y)
+    return y.reshape(N, F, OH, Qw)[..., :OW]
+
+
+def depthwise_conv2d_vjp(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride, padding, dilation,
+                         needs=(True, True)):
+    """(dX, dW) of depthwise_conv2d, each None unless `needs` asks for it; None for the whole when
+    the compiled loops cannot give NumPy's exact result (a non-finite W or dW, another dtype).
+
+    dy: (N, m*C, OH, OW), x: (N, C, H, W), w: (m*C, 1, KH, KW) -> dx like x, dw like w
+    """
+    if not (_compiles(x, w) and dy.dtype == x.dtype) or (needs[0] and not np.isfinite(w).all()):
+        return None
+    dy = np.ascontiguousarray(dy)
+    dx = depthwise_input_grad(dy, w, x.shape, stride, padding, dilation) if needs[0] else None
+    dw = depthwise_weight_grad(dy, x, w.shape, stride, padding, dilation) if needs[1] else None
+    if dw is not None and not np.isfinite(dw).all():
+        return None
+    return dx, dw
+
+
+def depthwise_input_grad(dy, w, x_shape, stride, padding, dilation) -> np.ndarray:
+    """dX = pad(dilate_s(dY)) ⋆ rot180(W), cropped to x: a correlation with C groups of m channels.
+
+    dy: (N, m*C, OH, OW), w: (m*C, 1, KH, KW) -> dx: x_shape (N, C, H, W). dilate_s(dY) is padded
+    by the dilated kernel extent minus the forward padding, and the grid holds exactly what the H
+    rows and W columns of dx read (dY's pixels past it only reach the cropped padding).
+    """
+    N, C, H, W = x_shape
+    F, _, KH, KW = w.shape
+    eh, ew = dilation[0] * (KH - 1), dilation[1] * (KW - 1)     # dilated kernel extent - 1
+    (pt, _), (pl, _) = padding
+    w_rot = np.ascontiguousarray(w.reshape(C, F // C, KH, KW)[:, :, ::-1, ::-1])
+    grid = (H + eh, W + ew)
+    dx = np.empty((N, C, H * grid[1]), dtype=dy.dtype)
+    _correlate(dy, w_rot, (eh - pt, ew - pl), stride, (1, 1), grid, (H, W),
+               *taps(w_rot.shape, (1, 1), dilation, grid[1]), dx)
+    return dx.reshape(N, C, H, grid[1])[..., :W]
+
+
+def depthwise_weight_grad(dy, x, w_shape, stride, padding, dilation) -> np.ndarray:
+    """dW[f, 0, a, b] = sum_{n, i, j} pad(x)[n, f // m, i*sh + a*dh, j*sw + b*dw] * dy[n, f, i, j]
+
+    dy: (N, m*C, OH, OW), x: (N, C, H, W) -> dw: w_shape (m*C, 1, KH, KW)
+    """
+    (pt, _), (pl, _) = padding
+    grid = phase_grid(x.shape, padding, stride)
+    dw = np.empty(w_shape, dtype=dy.dtype)
+    _correlate_weight(np.ascontiguousarray(x), dy, (pt, pl), stride, grid,
+                      *taps(w_shape, stride, dilation, grid[1]), dw)
+    return dw
+
+
+def _compiles(x: np.ndarray, w: np.ndarray) -> bool:
+    return x.dtype in FLOATS and w.dtype == x.dtype
+
+
+def phase_grid(x_shape, padding, stride) -> tuple[int, int]:
+    """(Qh, Qw): the rows and columns of each stride phase of the padded image, ceil(size / s)."""
+    (H, W), (sh, sw), ((pt, pb), (pl, pr)) = x_shape[2:], stride, padding
+    return -(-(H + pt + pb) // sh), -(-(W + pl + pr) // sw)
+
+
+def taps(w_shape, stride, dilation, Qw: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each tap t = a*KW + b: the phase plane it reads and its offset on the flat grid.
+
+    phase[t] = ((a*dh) % sh)*sw + (b*dw) % sw, offset[t] = ((a*dh) // sh)*Qw + (b*dw) // sw
+    """
+    (KH, KW), (sh, sw), (dh, dw) = w_shape[2:], stride, dilation
+    rows, cols = np.arange(KH)[:, None] * dh, np.arange(KW)[None, :] * dw
+    phase = (rows % sh) * sw + cols % sw
+    offset = (rows // sh) * Qw + cols // sw
+    return phase.ravel().astype(np.int64), offset.ravel().astype(np.int64)
+
+
+@numba.njit(cache=True)
+def _place(plane, phases, at, spread, stride, Qw):
+    """phases[(R % sh)*sw + Q % sw, (R // sh)*Qw + Q // sw] = plane[h, v], R = top + h*eh and
+    Q = left + v*ew: pixel (h, v), spread apart by (eh, ew) and shifted by (top, left), put on the
+    flat grid of its stride phase. Pixels that land off the grid are dropped (a crop); the rest of
+    the grid is not touched, so it keeps the zeros it was made with (the padding, the dilation).
+    """
+    H, W = plane.shape
+    (top, left), (eh, ew), (sh, sw) = at, spread, stride
+    rows = phases.shape[1] // Qw * sh
+    first, last = max(0, -(left // ew)), min(W, (Qw * sw - 1 - left) // ew + 1)  # on the grid
+    for h in range(H):
+        R = top + h * eh
+        if R < 0 or R >= rows:
+            continue
+        src = plane[h]
+        if sh == 1 and sw == 1:        # the common case, without divisions
+            dst = phases[0]
+            start = R * Qw + left
+            for v in range(first, last):
+                dst[start + v * ew] = src[v]
+        else:
+            row = phases[(R % sh) * sw:, (R // sh) * Qw:]
+            for v in range(first, last):
+                Q = left + v * ew
+                row[Q % sw, Q // sw] = src[v]
+
+
+@numba.njit(cache=True)
+def _correlate(x, w, at, spread, stride, grid, out, phase, offset, y):
+    """y[n, o, i*Qw + j] = sum_{c, t} X[n, g*Cg + c, phase[t], offset[t] + i*Qw + j] * w[o, c].flat[t]
+
+    X: each plane of x placed on its stride phases (_place). x: (N, C, H, W), w: (O, Cg, KH, KW),
+    output o in group g = o // (O / (C/Cg)) -> y: (N, O, OH*Qw), output (i, j) at i*Qw + j (the
+    columns j >= OW wrap around: computed or left unset, and dropped by the caller). The sum runs
+    over channels, then taps in order.
+    """
+    N, O, _ = y.shape
+    Cg, T, (Qh, Qw), (OH, OW) = w.shape[1], phase.size, grid, out
+    per_group = O // (x.shape[1] // Cg)
+    L = (OH - 1) * Qw + OW
+    taps_w = w.reshape(O, Cg, T)
+    phases = np.zeros((stride[0] * stride[1], Qh * Qw), dtype=x.dtype)
+    for n in range(N):
+        for o in range(O):
+            first = (o // per_group) * Cg
+            acc = y[n, o]
+            acc[:L] = 0
+            for c in range(Cg):
+                _place(x[n, first + c], phases, at, spread, stride, Qw)
+                for t in range(T):
+                    weight = taps_w[o, c, t]
+                    src = phases[phase[t], offset[t]:]
+                    for p in range(L):
+                        acc[p] += src[p] * weight
+
+
+@numba.njit(cache=True)
+def _correlate_weight(x, dy, at, stride, grid, phase, offset, dw):
+    """dw[o, c].flat[t] = sum_{n, p} X[n, g*Cg + c, phase[t], offset[t] + p] * DY[n, o, p]
+
+    X as in _correlate; DY: dY on the flat grid of pitch Qw (zeros in the wrapped columns).
+    x: (N, C, H, W), dy: (N, O, OH, OW) -> dw: (O, Cg, KH, KW), written in place. Each product
+    goes into its own lane p (a vector loop); the lanes are summed at the end.
+    """
+    N, O, OH, OW = dy.shape
+    Cg, T, (Qh, Qw) = dw.shape[1], phase.size, grid
+    per_group = O // (x.shape[1] // Cg)
+    L = (OH - 1) * Qw + OW
+    taps_dw = dw.reshape(O, Cg, T)
+    phases = np.zeros((stride[0] * stride[1], Qh * Qw), dtype=x.dtype)
+    flat_dy = np.zeros((1, OH * Qw), dtype=dy.dtype)
+    lanes = np.empty((Cg, T, L), dtype=dw.dtype)
+    for o in range(O):
+        first = (o // per_group) * Cg
+        lanes[:] = 0
+        for n in range(N):
+            _place(dy[n, o], flat_dy, (0, 0), (1, 1), (1, 1), Qw)
+            g = flat_dy[0]
+            for c in range(Cg):
+                _place(x[n, first + c], phases, at, (1, 1), stride, Qw)
+                for t in range(T):
+                    src = phases[phase[t], offset[t]:]
+                    lane = lanes[c, t]
+                    for p in range(L):
+                        lane[p] += src[p] * g[p]
+        for c in range(Cg):
+            for t in range(T):
+                total = lanes[c, t, 0]
+                for p in range(1, L):
+                    total += lanes[c, t, p]
+                taps_dw[o, c, t] = total
