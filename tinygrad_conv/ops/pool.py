@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import compiled
 from ..autograd import Tensor, primitive
-from ..kernels import pad_nd, window_view
+from ..kernels import _overlap, pad_nd, window_view
 from .shape import getitem, pad, reshape
 
 
@@ -221,39 +221,38 @@ def _along(axis: int, index) -> tuple:
     return (slice(None),) * axis + (index,)
 
 
-def window_sums_along(x: np.ndarray, axis: int, kernel: int, stride: int) -> np.ndarray:
-    """s[..., i, ...] = sum_a x[..., i*stride + a, ...] along one axis: one strided add per tap."""
-    out = (x.shape[axis] - kernel) // stride + 1
-    total = x[_along(axis, tap_slice(0, out, stride))].copy()
-    for a in range(1, kernel):
-        total += x[_along(axis, tap_slice(a, out, stride))]
+def window_sums_along(x: np.ndarray, axis: int, kernel: int, stride: int, pad) -> np.ndarray:
+    """s[..., i, ...] = sum_a pad_0(x)[..., i*stride + a, ...] along one axis, pad = (before,
+    after) zeros: one strided add per tap, of the cells of x it reaches (the zeros add nothing,
+    so pad_0(x) is never built)."""
+    size, (before, after) = x.shape[axis], pad
+    out = (size + before + after - kernel) // stride + 1
+    total = np.zeros(x.shape[:axis] + (out,) + x.shape[axis + 1:], dtype=x.dtype)
+    for a in range(kernel):
+        outputs, cells = _overlap(size, out, a - before, stride)
+        total[_along(axis, outputs)] += x[_along(axis, cells)]
     return total
 
 
-def spread_along(dy: np.ndarray, axis: int, kernel: int, stride: int, size: int) -> np.ndarray:
-    """The adjoint of window_sums_along: dx[..., i*stride + a, ...] += dy[..., i, ...] for every
-    tap a, into a zero axis of length size."""
-    out = dy.shape[axis]
-    dx = np.empty(dy.shape[:axis] + (size,) + dy.shape[axis + 1:], dtype=dy.dtype)
-    # taps 0 .. stride-1 cover disjoint cells: they are written, not added, and when the windows
-    # touch or overlap (stride <= kernel) they tile the first out*stride cells, so only the rest
-    # needs zeros
-    tiling = min(stride, kernel)
-    dx[_along(axis, slice(out * stride if stride <= kernel else 0, None))] = 0
-    for a in range(tiling):
-        dx[_along(axis, tap_slice(a, out, stride))] = dy
-    for a in range(tiling, kernel):
-        dx[_along(axis, tap_slice(a, out, stride))] += dy
+def spread_along(dy: np.ndarray, axis: int, kernel: int, stride: int, size: int, pad) -> np.ndarray:
+    """The adjoint of window_sums_along: dx[..., i*stride + a - before, ...] += dy[..., i, ...]
+    for every tap a, into a zero axis of length size; what lands on the padding is dropped."""
+    out, (before, _) = dy.shape[axis], pad
+    dx = np.zeros(dy.shape[:axis] + (size,) + dy.shape[axis + 1:], dtype=dy.dtype)
+    for a in range(kernel):
+        outputs, cells = _overlap(size, out, a - before, stride)
+        dx[_along(axis, cells)] += dy[_along(axis, outputs)]
     return dx
 
 
-def window_sums(x: np.ndarray, kernel, stride) -> np.ndarray:
-    """s[n,c,i,j] = sum_{a,b} x[n, c, i*sh + a, j*sw + b], separably: the window sums along the
-    rows (KH adds of whole contiguous rows), then along the columns of those (KW strided adds).
+def window_sums(x: np.ndarray, kernel, stride, padding) -> np.ndarray:
+    """s[n,c,i,j] = sum_{a,b} pad_0(x)[n, c, i*sh + a, j*sw + b], separably: the window sums along
+    the rows (KH adds of whole contiguous rows), then along the columns of those (KW strided adds).
 
-    x: (N, C, H, W), already padded -> s: (N, C, OH, OW)
+    x: (N, C, H, W) -> s: (N, C, OH, OW)
     """
-    return window_sums_along(window_sums_along(x, 2, kernel[0], stride[0]), 3, kernel[1], stride[1])
+    rows = window_sums_along(x, 2, kernel[0], stride[0], padding[0])
+    return window_sums_along(rows, 3, kernel[1], stride[1], padding[1])
 
 
 @primitive
@@ -262,7 +261,7 @@ def avg_pool2d(x, *, kernel, stride, padding, count_include_pad=True, divisor_ov
 
     x: (N, C, H, W) -> y: (N, C, OH, OW); divisor as PyTorch (count_include_pad, divisor_override)
     """
-    total = window_sums(pad_nd(x, padding), kernel, stride)
+    total = window_sums(x, kernel, stride, padding)
     divisor = _divisor(x.shape, total.shape[2:], kernel, stride, padding, count_include_pad,
                        divisor_override)
     if x.dtype.kind in "iu":                         # integer data: division truncates, as PyTorch
@@ -289,10 +288,10 @@ def spread2d(dy, *, size, kernel, stride, padding):
 
     dy: (N, C, OH, OW) -> dx: (N, C, H, W)
     """
-    (KH, KW), (sh, sw), ((pt, pb), (pl, pr)) = kernel, stride, padding
+    (KH, KW), (sh, sw) = kernel, stride
     # window_sums in reverse: spread along the columns (on the small dy), then along the rows
-    rows = spread_along(dy, 3, KW, sw, size[1] + pl + pr)
-    return pad_nd(spread_along(rows, 2, KH, sh, size[0] + pt + pb), ((-pt, -pb), (-pl, -pr)))
+    rows = spread_along(dy, 3, KW, sw, size[1], padding[1])
+    return spread_along(rows, 2, KH, sh, size[0], padding[0])
 
 
 @spread2d.defvjp
