@@ -9,7 +9,7 @@ import numpy as np
 from .. import compiled
 from ..autograd import Tensor, is_grad_enabled, primitive
 from ..autograd.composites import composite
-from ..kernels import correlate2d, correlate2d_grads, correlate2d_transposed
+from ..kernels import correlate2d, correlate2d_transposed
 from .reduce import sum_
 from .shape import cat, dilate2d, flip, getitem, pad, permute, reshape
 
@@ -56,12 +56,6 @@ def _conv2d_grads(dy, x, w, *, stride, padding, dilation, groups):
                                          needs=(x.requires_grad, w.requires_grad)):
             return tuple(g if g is None else Tensor(g) for g in grads)
     # a gradient nobody asked for (the images of a first layer, frozen weights) is not computed
-    if not is_grad_enabled() and groups == 1:
-        # a plain backward pass: both from one layout of dY (kernels.correlate2d_grads)
-        dx, dw = correlate2d_grads(dy.data, w.data, x.shape, stride, padding, dilation,
-                                   x=x.data if w.requires_grad else None,
-                                   need_dx=x.requires_grad)
-        return (None if dx is None else Tensor(dx)), (None if dw is None else Tensor(dw))
     N, C, H, W = x.shape
     F, Cg, KH, KW = w.shape
     (pt, pb), (pl, pr) = padding
@@ -104,8 +98,6 @@ def conv2d_input_grad(dy: Tensor, w: Tensor, x_shape: tuple, *, stride, padding,
     scatters instead (kernels.correlate2d_transposed: only real dY, W pairs are multiplied), so
     dX is NaN exactly where PyTorch's is. (The recorded textbook form cannot avoid those zeros.)
     """
-    if not is_grad_enabled() and groups == 1:          # one product (kernels.correlate2d_grads)
-        return Tensor(correlate2d_grads(dy.data, w.data, x_shape, stride, padding, dilation)[0])
     if not is_grad_enabled() and not np.isfinite(w.data).all():
         return Tensor(correlate2d_transposed(dy.data, w.data, x_shape, stride, padding, dilation,
                                              groups))
