@@ -304,3 +304,25 @@ def test_correlate2d_adds_the_bias_per_output_channel(kernel, stride):
     b = np.random.standard_normal(4)
     np.testing.assert_array_equal(correlate2d(x, w, stride, bias=b),
                                   correlate2d(x, w, stride) + b[:, None, None])
+
+
+def test_pad_nd_crops_from_the_padded_array():
+    """A negative width crops pad(x), not x: a crop larger than x eats into the other padding."""
+    assert pad_nd(np.array([1.0, 2.0, 3.0]), ((1, -2),)).tolist() == [0.0, 1.0]
+    assert pad_nd(np.array([5.0]), ((2, -2),)).tolist() == [0.0]
+    assert pad_nd(np.array([5.0]), ((-3, 3),)).tolist() == [0.0]
+    x = np.arange(12.0).reshape(3, 4)
+    assert np.shares_memory(pad_nd(x, ((-1, 0), (0, -2))), x)          # a pure crop is a view
+
+
+@pytest.mark.parametrize("size, padding, stride", [(1, 2, 5), (1, 2, 4), (2, 3, 7)])
+def test_conv2d_whose_last_window_starts_in_the_padding(size, padding, stride):
+    """Every output pixel reads only padding: the gradients are zero (as in PyTorch), not a
+    shape error from cropping more rows than the image has."""
+    x = tc.tensor(np.ones((1, 1, size, size)), requires_grad=True)
+    w = tc.tensor(np.full((1, 1, 1, 1), 2.0), requires_grad=True)
+    y = tc.nn.functional.conv2d(x, w, padding=padding, stride=stride)
+    assert (y.data == 0).all()
+    y.sum().backward()
+    assert x.grad.shape == x.shape and not x.grad.data.any()
+    assert w.grad.shape == w.shape and not w.grad.data.any()

@@ -44,20 +44,24 @@ def window_view(x: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair) -> np
 
 
 def pad_nd(x: np.ndarray, widths, value: float = 0.0) -> np.ndarray:
-    """Pad the last len(widths) axes by (before, after) each; a negative width crops instead.
+    """Pad the last len(widths) axes by (before, after) each; a negative width crops instead,
+    from the padded array: out[..., o, ...] = x[..., o - before, ...] where that is inside x, else
+    value (so a crop larger than x eats into the padding of the other side).
 
     x: (..., D1, ..., Dk), widths ((b1, a1), ..., (bk, ak)) -> (..., D1+b1+a1, ..., Dk+bk+ak)
     """
     widths = ((0, 0),) * (x.ndim - len(widths)) + tuple(widths)
     if all(b == 0 and a == 0 for b, a in widths):
         return x
-    crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for n, (b, a) in zip(x.shape, widths))
-    x = x[crop]
-    if all(b <= 0 and a <= 0 for b, a in widths):
-        return x
-    out = np.full([n + max(b, 0) + max(a, 0) for n, (b, a) in zip(x.shape, widths)], value,
-                  dtype=x.dtype)
-    out[tuple(slice(max(b, 0), max(b, 0) + n) for n, (b, _) in zip(x.shape, widths))] = x
+    sizes = [max(0, n + b + a) for n, (b, a) in zip(x.shape, widths)]
+    # the run of x that survives along each axis: x[i0:i0+count] lands at out[o0:o0+count]
+    runs = [(max(0, b), max(0, -b), max(0, min(n - max(0, -b), size - max(0, b))))
+            for n, (b, _), size in zip(x.shape, widths, sizes)]
+    if all(b <= 0 and a <= 0 for b, a in widths):               # a crop: a view of x
+        return x[tuple(slice(i0, i0 + count) for _, i0, count in runs)]
+    out = np.full(sizes, value, dtype=x.dtype)
+    out[tuple(slice(o0, o0 + count) for o0, _, count in runs)] = \
+        x[tuple(slice(i0, i0 + count) for _, i0, count in runs)]
     return out
 
 
@@ -112,6 +116,8 @@ def correlate2d(x: np.ndarray, w: np.ndarray, stride: Pair = (1, 1), padding=NO_
     would multiply other zeros (taps first skips the padding, the flat kernel-major layout fills
     rows with zeros) is used only where those products are zero, i.e. the values are finite.
     """
+    if any(n + min(b, 0) + min(a, 0) < 0 for n, (b, a) in zip(x.shape[2:], padding)):
+        x, padding = pad_nd(x, padding), NO_PADDING   # a crop reaches into the other side's padding
     x = pad_nd(x, [(min(b, 0), min(a, 0)) for b, a in padding])      # crop first
     padding = tuple((max(b, 0), max(a, 0)) for b, a in padding)
     N, C, H, W = x.shape
