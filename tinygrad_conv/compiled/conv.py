@@ -139,7 +139,10 @@ def _place(plane, phases, at, spread, stride, Qw):
         if R < 0 or R >= rows:
             continue
         src = plane[h]
-        if sh == 1 and sw == 1:        # the common case, without divisions
+        if sh == 1 and sw == 1 and ew == 1:     # the common case: one contiguous run per row
+            start = R * Qw + left
+            phases[0, start + first:start + last] = src[first:last]
+        elif sh == 1 and sw == 1:               # without divisions
             dst = phases[0]
             start = R * Qw + left
             for v in range(first, last):
