@@ -10,6 +10,7 @@ objects are frozen out of the garbage collector first, as in run.py.
 """
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -44,7 +45,9 @@ def instructions(length: int, backward: bool) -> int:
     """Total instructions of a fresh interpreter that runs the chain, as callgrind counts them."""
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
                __file__, "--run", str(length), str(int(backward))]
-    report = subprocess.run(command, capture_output=True, text=True, check=True).stderr
+    environment = dict(os.environ, PYTHONHASHSEED="0")    # the same hashes (and dict layouts) each run
+    report = subprocess.run(command, capture_output=True, text=True, check=True,
+                            env=environment).stderr
     return int(re.search(r"Collected : (\d+)", report).group(1))
 
 

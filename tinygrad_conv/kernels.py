@@ -87,13 +87,12 @@ NO_PADDING = ((0, 0), (0, 0))
 
 
 def correlate2d(x: np.ndarray, w: np.ndarray, stride: Pair = (1, 1), padding=NO_PADDING,
-                dilation: Pair = (1, 1), groups: int = 1, bias: np.ndarray | None = None) -> np.ndarray:
-    """y[n, f, i, j] = sum_{c, a, b} pad(x)[n, g*C/G + c, i*sh + a*dh, j*sw + b*dw] * w[f, c, a, b] + b[f]
+                dilation: Pair = (1, 1), groups: int = 1) -> np.ndarray:
+    """y[n, f, i, j] = sum_{c, a, b} pad(x)[n, g*C/G + c, i*sh + a*dh, j*sw + b*dw] * w[f, c, a, b]
 
-    x: (N, C, H, W), w: (F, C/G, KH, KW), bias: (F,) or None -> y: (N, F, OH, OW). padding
-    ((top, bottom), (left, right)) adds zeros around x (a negative width crops instead); filter f
-    belongs to group g = f // (F/G) and sees only that group's C/G channels. The bias is added
-    in place into the fresh result (no array of its own).
+    x: (N, C, H, W), w: (F, C/G, KH, KW) -> y: (N, F, OH, OW). padding ((top, bottom), (left,
+    right)) adds zeros around x (a negative width crops instead); filter f belongs to group
+    g = f // (F/G) and sees only that group's C/G channels.
 
     The one convolution loop of the project: conv2d's forward, its dX (a full correlation of dY
     with the flipped kernel) and its dW (x correlated with dY: a kernel larger than the output)
@@ -133,8 +132,6 @@ def correlate2d(x: np.ndarray, w: np.ndarray, stride: Pair = (1, 1), padding=NO_
         y = _correlate_taps_first(x, w, stride, padding, dilation, groups, (OH, OW))
     else:
         y = _correlate_im2col(pad_nd(x, padding), w, stride, dilation, groups)
-    if bias is not None:
-        y = np.add(y, bias.reshape(F, 1, 1), out=y if y.dtype == np.result_type(y, bias) else None)
     return y
 
 

@@ -23,7 +23,7 @@ forward and the backward pass. Three cheap guards make such changes loud:
 Backward checks every node before any VJP runs, so a change caught only by an earlier node's
 guard (a view of a leaf, an expand of a modified input) still stops it before it computes.
 
-Here: `guard` (what a new node keeps), `fingerprint` and `checksum`, `Locks`, `check_versions` (what backward
+Here: `guard` (what a new node keeps), `value_mark` (`fingerprint`, `checksum`), `Locks`, `check_versions` (what backward
 asks). Not here: the nodes themselves (engine).
 """
 from __future__ import annotations
@@ -44,12 +44,18 @@ _MUTEX = threading.RLock()              # threads share these tables (re-entrant
                                         # node may release its locks while we hold it)
 
 
-def fingerprint(array: np.ndarray) -> int:
-    """A leaf's fingerprint: its checksum up to CHECKSUM_BYTES; above, the CRC32 of a fixed sample
-    of its entries (SAMPLE_SIZE evenly spaced flat indices, the first and the last among them)."""
-    if array.nbytes > CHECKSUM_BYTES:
-        return zlib.crc32(array.flat[_sample(array.size)])     # .flat reads any strides, no copy
+def value_mark(t) -> int:
+    """What guards a saved tensor's values: a large leaf's fingerprint, else a checksum."""
+    array = t._data
+    if t.node is None and array.nbytes > CHECKSUM_BYTES:
+        return fingerprint(array)
     return checksum(array)
+
+
+def fingerprint(array: np.ndarray) -> int:
+    """The CRC32 of a fixed sample of the array's entries: SAMPLE_SIZE evenly spaced flat
+    indices, the first and the last among them."""
+    return zlib.crc32(array.flat[_sample(array.size)])         # .flat reads any strides, no copy
 
 
 def checksum(array: np.ndarray) -> int:
@@ -131,20 +137,15 @@ class Locks:
 def guard(parents: tuple, out: np.ndarray | None) -> tuple[tuple, Locks | None]:
     """The guards a node keeps for its parents: (version, fingerprint) per parent, flat, with
     fingerprint None for a locked array, and the locks on the other arrays (counted, so that
-    nodes can share them), plus on `out` if it is a view into a locked one. Leaves are
-    fingerprinted (a sample above CHECKSUM_BYTES), small intermediates checksummed, large ones
-    locked. A large array that something besides its tensor (and the op's own output) refers to
+    nodes can share them), plus on `out` if it is a view into a locked one. Leaves and small
+    intermediates get a value_mark (a sampled fingerprint for a leaf over CHECKSUM_BYTES), large
+    intermediates are locked. A large array that something besides its tensor (and the op's own output) refers to
     when first locked may have writable views: it is checksummed too."""
     marks, locked = [], None
     for p in parents:
         array = p._data
-        if array.nbytes <= CHECKSUM_BYTES:
-            marks.append(p._version)
-            marks.append(checksum(array))
-            continue
-        if p.node is None:
-            marks.append(p._version)
-            marks.append(fingerprint(array))
+        if p.node is None or array.nbytes <= CHECKSUM_BYTES:
+            marks += p._version, value_mark(p)
             continue
         key = id(array)
         with _MUTEX:
@@ -161,8 +162,10 @@ def guard(parents: tuple, out: np.ndarray | None) -> tuple[tuple, Locks | None]:
                 marks += p._version, None           # the node that made it guards its base
                 continue
             aliased = key in _ALIASED
-        marks += p._version, (checksum(array) if aliased else None)
-        locked = [array] if locked is None else locked + [array]
+        marks += p._version, (value_mark(p) if aliased else None)
+        if locked is None:
+            locked = []
+        locked.append(array)
     if locked is None:
         return tuple(marks), None
     if out is not None and out.base is not None and out.flags.writeable \
@@ -186,7 +189,7 @@ def check_versions(node) -> None:
         if p._version != version:
             how = (f"its version went from {version} to {p._version} (an in-place op such as "
                    f"+= or zero_(), an optimizer step, mark_modified() or an assignment to .data)")
-        elif mark is not None and (fingerprint if p.node is None else checksum)(p._data) != mark:
+        elif mark is not None and value_mark(p) != mark:
             how = "its values were overwritten in place (a raw write into .data)"
         else:
             continue

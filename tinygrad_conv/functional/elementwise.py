@@ -72,6 +72,12 @@ def _one_float_dtype(operands) -> np.dtype | None:
     return dtype
 
 
+def _one_float_tensor_pair(x, y) -> bool:
+    """The hot path of promote: two tensors of one float dtype."""
+    return isinstance(x, Tensor) and isinstance(y, Tensor) and x._data.dtype is y._data.dtype \
+        and x._data.dtype.kind == "f"
+
+
 def _shape_of(x) -> tuple:
     return tuple(np.shape(getattr(x, "_data", x)))
 
@@ -96,10 +102,7 @@ def check_broadcast(fn: str, *operands) -> tuple:
 
 
 def _binary(op, fn: str, x, y, dtype=None) -> Tensor:
-    if dtype is None and isinstance(x, Tensor) and isinstance(y, Tensor) \
-            and x._data.dtype is y._data.dtype and x._data.dtype.kind == "f":
-        pass                                         # one float dtype: nothing to promote
-    else:
+    if dtype is not None or not _one_float_tensor_pair(x, y):   # else nothing to promote
         x, y = promote(x, y, dtype=dtype)
     try:
         return op(x, y)

@@ -21,13 +21,19 @@ def conv2d(x, w, b=None, *, stride, padding, dilation, groups):
 
     x: (N, C, H, W), w: (F, C/groups, KH, KW), b: (F,) -> y: (N, F, OH, OW)
     """
-    if compiled.ENABLED and groups == x.shape[1] > 1:      # depthwise: numba's loops, if installed
+    if compiled_depthwise(x, groups):
         from ..compiled.conv import depthwise_conv2d
         y = depthwise_conv2d(x, w, stride, padding, dilation)
-        if b is not None:
-            y += b.reshape(-1, 1, 1)
-        return y
-    return correlate2d(x, w, stride, padding, dilation, groups, bias=b)
+    else:
+        y = correlate2d(x, w, stride, padding, dilation, groups)
+    if b is not None:              # in place into the fresh result: the bias makes no array of its own
+        y = np.add(y, b.reshape(-1, 1, 1), out=y if y.dtype == np.result_type(y, b) else None)
+    return y
+
+
+def compiled_depthwise(x, groups: int) -> bool:
+    """Whether numba's depthwise loops (the [fast] extra) run this conv: groups = C > 1."""
+    return compiled.ENABLED and groups == x.shape[1] > 1
 
 
 def remainder(size: int, out: int, kernel: int, stride: int, pad_before: int, pad_after: int,
@@ -50,7 +56,7 @@ def conv2d_vjp(dy, x, w, b=None, *, stride, padding, dilation, groups):
 
 def _conv2d_grads(dy, x, w, *, stride, padding, dilation, groups):
     """(dX, dW) of y = pad(x) ⋆ w; None for an input that needs no gradient."""
-    if compiled.ENABLED and groups == x.shape[1] > 1 and not is_grad_enabled():   # depthwise
+    if compiled_depthwise(x, groups) and not is_grad_enabled():
         from ..compiled.conv import depthwise_conv2d_vjp
         if grads := depthwise_conv2d_vjp(dy.data, x.data, w.data, stride, padding, dilation,
                                          needs=(x.requires_grad, w.requires_grad)):
