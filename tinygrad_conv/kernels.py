@@ -191,8 +191,7 @@ def _correlate_taps_first(x, w, stride, padding, dilation, groups, out_hw):
     (sh, sw), (dh, dw), ((pt, _), (pl, pr)) = stride, dilation, padding
     flat = stride == (1, 1)
     if flat:                                   # zeros left and right: no tap wraps around a row
-        x, pitch = pad_nd(x, ((pl, pr),)), W + pl + pr
-        W, pl = pitch, 0
+        widths, W, pl = ((pl, pr),), W + pl + pr, 0          # (each slab is padded in turn)
     # (G, F/G, C/G, KH, KW) -> (G, KH*KW*F/G, C/G): all taps' weight matrices stacked
     w_taps = np.ascontiguousarray(w.reshape(G, Fg, Cg, KH * KW).transpose(0, 3, 1, 2)).reshape(G, -1, Cg)
     y = np.zeros((N, G, Fg, OH * W if flat else OH * OW), dtype=np.result_type(x, w))
@@ -201,7 +200,8 @@ def _correlate_taps_first(x, w, stride, padding, dilation, groups, out_hw):
     cols = [_overlap(W, OW, b * dw - pl, sw) for b in range(KW)]
     for n0 in range(0, N, slab):
         n1 = min(N, n0 + slab)
-        z = (w_taps @ x[n0:n1].reshape(n1 - n0, G, Cg, H * W)).reshape(n1 - n0, G, KH, KW, Fg, H * W)
+        x_slab = pad_nd(x[n0:n1], widths) if flat else x[n0:n1]
+        z = (w_taps @ x_slab.reshape(n1 - n0, G, Cg, H * W)).reshape(n1 - n0, G, KH, KW, Fg, H * W)
         for a, b in itertools.product(range(KH), range(KW)):
             if flat:                           # y.flat[m] += z.flat[m + offset], in range
                 offset = (a * dh - pt) * W + b * dw
@@ -212,7 +212,7 @@ def _correlate_taps_first(x, w, stride, padding, dilation, groups, out_hw):
                 (out_rows, in_rows), (out_cols, in_cols) = rows[a], cols[b]
                 y_tap = y[n0:n1].reshape(n1 - n0, G, Fg, OH, OW)[..., out_rows, out_cols]
                 y_tap += z[:, :, a, b, :].reshape(n1 - n0, G, Fg, H, W)[..., in_rows, in_cols]
-        del z                                  # one slab alive at a time
+        del z, x_slab                          # one slab alive at a time
     if flat:
         return y.reshape(N, F, OH, W)[..., :OW]
     return y.reshape(N, F, OH, OW)
