@@ -145,3 +145,22 @@ def test_backward_lets_each_intermediate_go_as_soon_as_its_vjp_has_run():
         if leaf:
             seen_dead.append(alive() is None)
     assert seen_dead == [True]
+
+
+def test_backward_holds_nothing_of_the_previous_step_while_the_next_one_runs():
+    """When a step's VJP runs (here: h1's, whose hook runs just before it), the tensor of the step
+    before (h2) and its gradient are gone: neither the sweep nor backward keeps them, nor the
+    parent and share the previous VJP handed on. Else a CNN's backward would hold two more
+    activations at its peak."""
+    x = tc.tensor(np.ones(4), requires_grad=True)
+    h1 = x * 2.0
+    h2 = h1 * 3.0
+    y = h2.sum()
+    seen = {}
+    h2.register_hook(lambda grad: seen.update(h2_grad=weakref.ref(grad)))
+    h2_alive = weakref.ref(h2)
+    h1.register_hook(lambda grad: seen.update(gone=(h2_alive() is None, seen["h2_grad"]() is None)))
+    del h2
+    y.backward()
+    assert seen["gone"] == (True, True)
+    assert np.array_equal(x.grad.data, np.full(4, 6.0))

@@ -15,6 +15,7 @@ imported; the sweep uses two of them, `+` and `.to(dtype)`.
 """
 from __future__ import annotations
 
+import operator
 from typing import Any, Callable
 
 import numpy as np
@@ -66,6 +67,7 @@ class Node:
 
 
 PRIMITIVES: dict[str, "Primitive"] = {}
+_DATA = operator.attrgetter("_data")     # a tensor's array, without a Python frame per input
 
 
 class Primitive:
@@ -101,7 +103,7 @@ class Primitive:
         return self.forward.__doc__
 
     def __call__(self, *inputs: "Tensor", **params):
-        result = self.forward(*[x._data for x in inputs], **params)
+        result = self.forward(*map(_DATA, inputs), **params)
         out, saved = result if type(result) is tuple else (result, None)
         if type(out) is not np.ndarray:
             out = np.asarray(out)                    # full reductions give numpy scalars
@@ -309,6 +311,7 @@ def run_backward(roots, dys, inputs, *, retain_graph, create_graph) -> dict:
     for t, dt, _ in sweep(roots, dys, retain_graph=retain, inputs=inputs, trace=False):
         if (t.node is None if wanted is None else id(t) in wanted) or t._retains_grad:
             found[id(t)] = t, dt
+        t = dt = None            # let this step's tensor and gradient go while the next VJP runs
     return found
 
 
@@ -318,7 +321,9 @@ def sweep(roots, dys, *, retain_graph: bool = True, inputs=None, trace: bool = T
     are a tensor and its gradient, or sequences of them.
 
     With trace, sent lists (input slot, parent, its share dp) as the VJP passed them on (() for a
-    leaf); without, sent is always () and no per-edge record is made (backward's own pass).
+    leaf); without, sent is always () and no per-edge record is made (backward's own pass), and
+    each step is yielded just before its VJP runs, so that nothing keeps the step's own tensor
+    alive meanwhile (its VJP reads only the node's parents).
     Before any VJP runs, every node that will run is checked (its saved inputs unchanged, a VJP
     defined). The tensor's hooks see (and may replace) its gradient before it is passed on.
     Contributions to shared tensors are summed out of place before the tensor's own step, and
@@ -352,22 +357,33 @@ def sweep(roots, dys, *, retain_graph: bool = True, inputs=None, trace: bool = T
         if node is None or (leads is not None and id(t) not in leads):
             yield t, dy, ()
             continue
-        sent = [] if trace else ()
-        for i, (p, dp) in enumerate(zip(node.parents, vjp_of(node, dy))):
-            if dp is None or not p.requires_grad:
-                continue
-            if type(dp) is not Tensor or dp._data.shape != p._data.shape \
-                    or dp._data.dtype != p._data.dtype:
-                dp = checks.checked_grad(node, i, dp, p)        # an error, or cast to p's dtype
-            if anomaly:
-                check_finite(dp._data, f"the gradient for input {i}", node.op, node.created_at)
-            earlier = grads.get(id(p))
-            grads[id(p)] = dp if earlier is None else earlier + dp
-            if trace:
-                sent.append((i, p, dp))
+        if not trace:                   # backward's pass: it reads only t and dy of the step,
+            yield t, dy, ()             # so the step is given before its VJP runs, and the VJP
+            t = None                    # runs without holding t's values (it reads the parents)
+        sent = [] if trace else None
+        pass_on(node, dy, grads, sent, anomaly)
         if not retain_graph:
             node.free()
-        yield t, dy, sent
+        if trace:
+            yield t, dy, sent
+
+
+def pass_on(node: Node, dy: Tensor, grads: dict, sent: list | None, anomaly: bool) -> None:
+    """Run the node's VJP and add each parent's share dp into grads[id(parent)] (out of place);
+    with a `sent` list, also record (input slot, parent, dp) there. (A function of its own, so
+    that no parent or share outlives the step: the next VJP runs without them.)"""
+    for i, (p, dp) in enumerate(zip(node.parents, vjp_of(node, dy))):
+        if dp is None or not p.requires_grad:
+            continue
+        if type(dp) is not Tensor or dp._data.shape != p._data.shape \
+                or dp._data.dtype != p._data.dtype:
+            dp = checks.checked_grad(node, i, dp, p)        # an error, or cast to p's dtype
+        if anomaly:
+            check_finite(dp._data, f"the gradient for input {i}", node.op, node.created_at)
+        earlier = grads.get(id(p))
+        grads[id(p)] = dp if earlier is None else earlier + dp
+        if sent is not None:
+            sent.append((i, p, dp))
 
 
 def _leading_to(order: list, inputs) -> set:
