@@ -47,9 +47,12 @@ _MUTEX = threading.RLock()              # threads share these tables (re-entrant
 def value_mark(t) -> int:
     """What guards a saved tensor's values: a large leaf's fingerprint, else a checksum."""
     array = t._data
-    if t.node is None and array.nbytes > CHECKSUM_BYTES:
+    if array.nbytes > CHECKSUM_BYTES and t.node is None:
         return fingerprint(array)
-    return checksum(array)
+    try:
+        return zlib.crc32(array)                    # checksum(array), on the hot path
+    except ValueError:                              # not C-contiguous
+        return zlib.crc32(np.ascontiguousarray(array))
 
 
 def fingerprint(array: np.ndarray) -> int:
@@ -60,10 +63,7 @@ def fingerprint(array: np.ndarray) -> int:
 
 def checksum(array: np.ndarray) -> int:
     """CRC32 of all of the array's bytes."""
-    try:
-        return zlib.crc32(array)
-    except ValueError:                              # not C-contiguous
-        return zlib.crc32(np.ascontiguousarray(array))
+    return zlib.crc32(np.ascontiguousarray(array))
 
 
 @functools.lru_cache(maxsize=256)
