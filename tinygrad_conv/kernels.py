@@ -79,9 +79,10 @@ def dilate2d(x: np.ndarray, stride: Pair) -> np.ndarray:
     return out
 
 
-# The products are formed a slab (of images, or columns) at a time, each slab's matrix at most this many bytes:
-# small enough to stay in cache while BLAS reads it, and for the allocator to recycle its memory.
-SLAB_BYTES = 2 << 20
+# The products are formed a slab (of images, or columns) at a time, each slab's matrix at most this
+# many bytes: about one core's L2 cache, so it stays in cache while BLAS reads it, the allocator
+# recycles its memory, and a backward pass's peak holds one small slab beside the activations.
+SLAB_BYTES = 1 << 20
 
 NO_PADDING = ((0, 0), (0, 0))
 
