@@ -46,10 +46,10 @@ def depthwise_conv2d(x: np.ndarray, w: np.ndarray, stride, padding, dilation) ->
     (pt, pb), (pl, pr) = padding
     OH, OW = out_size(H, KH, stride[0], pt, pb, dilation[0]), out_size(W, KW, stride[1], pl, pr, dilation[1])
     (Qh, Qw) = grid = phase_grid(x.shape, padding, stride)
-    y = np.empty((N, F, OH * Qw), dtype=x.dtype)
+    y = np.empty((N, F, OH, OW), dtype=x.dtype)
     _correlate(np.ascontiguousarray(x), np.ascontiguousarray(w), (pt, pl), (1, 1), stride, grid,
-               (OH, OW), *taps(w.shape, stride, dilation, Qw), y)
-    return y.reshape(N, F, OH, Qw)[..., :OW]
+               *taps(w.shape, stride, dilation, Qw), y)
+    return y
 
 
 def depthwise_conv2d_vjp(dy: np.ndarray, x: np.ndarray, w: np.ndarray, stride, padding, dilation,
@@ -82,10 +82,10 @@ def depthwise_input_grad(dy, w, x_shape, stride, padding, dilation) -> np.ndarra
     (pt, _), (pl, _) = padding
     w_rot = np.ascontiguousarray(w.reshape(C, F // C, KH, KW)[:, :, ::-1, ::-1])
     grid = (H + eh, W + ew)
-    dx = np.empty((N, C, H * grid[1]), dtype=dy.dtype)
-    _correlate(dy, w_rot, (eh - pt, ew - pl), stride, (1, 1), grid, (H, W),
+    dx = np.empty(x_shape, dtype=dy.dtype)
+    _correlate(dy, w_rot, (eh - pt, ew - pl), stride, (1, 1), grid,
                *taps(w_rot.shape, (1, 1), dilation, grid[1]), dx)
-    return dx.reshape(N, C, H, grid[1])[..., :W]
+    return dx
 
 
 def depthwise_weight_grad(dy, x, w_shape, stride, padding, dilation) -> np.ndarray:
@@ -155,25 +155,26 @@ def _place(plane, phases, at, spread, stride, Qw):
 
 
 @numba.njit(cache=True)
-def _correlate(x, w, at, spread, stride, grid, out, phase, offset, y):
-    """y[n, o, i*Qw + j] = sum_{c, t} X[n, g*Cg + c, phase[t], offset[t] + i*Qw + j] * w[o, c].flat[t]
+def _correlate(x, w, at, spread, stride, grid, phase, offset, y):
+    """y[n, o, i, j] = sum_{c, t} X[n, g*Cg + c, phase[t], offset[t] + i*Qw + j] * w[o, c].flat[t]
 
     X: each plane of x placed on its stride phases (_place). x: (N, C, H, W), w: (O, Cg, KH, KW),
-    output o in group g = o // (O / (C/Cg)) -> y: (N, O, OH*Qw), output (i, j) at i*Qw + j (the
-    columns j >= OW wrap around: computed or left unset, and dropped by the caller). The sum runs
+    output o in group g = o // (O / (C/Cg)) -> y: (N, O, OH, OW). Each output plane is summed on
+    the flat grid first, output (i, j) at i*Qw + j (the columns j >= OW wrap around a row end:
+    computed and dropped), then its rows are copied into y while they are in cache. The sum runs
     over channels, then taps in order.
     """
-    N, O, _ = y.shape
-    Cg, T, (Qh, Qw), (OH, OW) = w.shape[1], phase.size, grid, out
+    N, O, OH, OW = y.shape
+    Cg, T, (Qh, Qw) = w.shape[1], phase.size, grid
     per_group = O // (x.shape[1] // Cg)
     L = (OH - 1) * Qw + OW
     taps_w = w.reshape(O, Cg, T)
     phases = np.zeros((stride[0] * stride[1], Qh * Qw), dtype=x.dtype)
+    acc = np.empty(L, dtype=y.dtype)
     for n in range(N):
         for o in range(O):
             first = (o // per_group) * Cg
-            acc = y[n, o]
-            acc[:L] = 0
+            acc[:] = 0
             for c in range(Cg):
                 _place(x[n, first + c], phases, at, spread, stride, Qw)
                 for t in range(T):
@@ -181,6 +182,8 @@ def _correlate(x, w, at, spread, stride, grid, out, phase, offset, y):
                     src = phases[phase[t], offset[t]:]
                     for p in range(L):
                         acc[p] += src[p] * weight
+            for i in range(OH):
+                y[n, o, i] = acc[i * Qw:i * Qw + OW]
 
 
 @numba.njit(cache=True)
