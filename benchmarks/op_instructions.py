@@ -6,7 +6,9 @@ Timings of a 5-microsecond op move with whatever else the machine runs; instruct
 not. The chain y = y * c + s on 16-element float32 tensors (the op-chain row of run.py) runs
 under callgrind three times: with no ops, with 20,000 ops forward, and with 20,000 ops forward
 and backward; the differences, divided by 20,000, are the instructions of one op. Import-time
-objects are frozen out of the garbage collector first, as in run.py.
+objects are frozen out of the garbage collector first, as in run.py, and each run ends without
+the interpreter's teardown, so a graph is freed (by backward) only in the backward count, as in
+run.py's timings.
 """
 from __future__ import annotations
 
@@ -38,7 +40,8 @@ def chain(length: int, backward: bool) -> None:
     for _ in range(length // 2):
         y = y * c + s
     if backward:
-        y.backward(dy)
+        y.backward(dy)                                # frees the graph as it goes
+    os._exit(0)         # no teardown: freeing a forward-only graph at exit is not forward work
 
 
 def instructions(length: int, backward: bool) -> int:
