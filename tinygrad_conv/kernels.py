@@ -88,12 +88,15 @@ NO_PADDING = ((0, 0), (0, 0))
 
 
 def correlate2d(x: np.ndarray, w: np.ndarray, stride: Pair = (1, 1), padding=NO_PADDING,
-                dilation: Pair = (1, 1), groups: int = 1) -> np.ndarray:
+                dilation: Pair = (1, 1), groups: int = 1, bias: np.ndarray | None = None) -> np.ndarray:
     """y[n, f, i, j] = sum_{c, a, b} pad(x)[n, g*C/G + c, i*sh + a*dh, j*sw + b*dw] * w[f, c, a, b]
+                       (+ bias[f])
 
-    x: (N, C, H, W), w: (F, C/G, KH, KW) -> y: (N, F, OH, OW). padding ((top, bottom), (left,
-    right)) adds zeros around x (a negative width crops instead); filter f belongs to group
-    g = f // (F/G) and sees only that group's C/G channels.
+    x: (N, C, H, W), w: (F, C/G, KH, KW), bias: (F,) or None -> y: (N, F, OH, OW). padding
+    ((top, bottom), (left, right)) adds zeros around x (a negative width crops instead); filter f
+    belongs to group g = f // (F/G) and sees only that group's C/G channels. The bias is added in
+    place into the fresh buffer each layout writes, in long contiguous runs (also over the columns
+    a layout computes and drops): the output view itself has runs of only OW values.
 
     The one convolution loop of the project: conv2d's forward, its dX (a full correlation of dY
     with the flipped kernel) and its dW (x correlated with dY: a kernel larger than the output)
@@ -124,16 +127,25 @@ def correlate2d(x: np.ndarray, w: np.ndarray, stride: Pair = (1, 1), padding=NO_
     F, Cg, KH, KW = w.shape
     (sh, sw), (dh, dw), ((pt, pb), (pl, pr)) = stride, dilation, padding
     OH, OW = out_size(H, KH, sh, pt, pb, dh), out_size(W, KW, sw, pl, pr, dw)
+    late = bias is not None and np.result_type(x, w, bias) != np.result_type(x, w)
+    b = None if late else bias                        # a wider bias widens y: added afterwards
     if KH * KW == 1 and stride == (1, 1) and padding == NO_PADDING and groups == 1:
         y = np.matmul(w.reshape(F, C), x.reshape(N, C, H * W)).reshape(N, F, H, W)
+        _add_bias(y, b, (F, 1, 1))
     elif KH * KW > OH * OW:
-        y = _correlate_kernel_major(pad_nd(x, padding), w, stride, dilation, groups)
+        y = _correlate_kernel_major(pad_nd(x, padding), w, stride, dilation, groups, b)
     # taps first skips the products of w with the padding; they are zero unless w holds Inf/NaN
     elif KH * KW > 1 and 2 * (F // groups) * H * W <= Cg * OH * OW and np.isfinite(w).all():
-        y = _correlate_taps_first(x, w, stride, padding, dilation, groups, (OH, OW))
+        y = _correlate_taps_first(x, w, stride, padding, dilation, groups, (OH, OW), b)
     else:
-        y = _correlate_im2col(pad_nd(x, padding), w, stride, dilation, groups)
-    return y
+        y = _correlate_im2col(pad_nd(x, padding), w, stride, dilation, groups, b)
+    return y + bias.reshape(-1, 1, 1) if late else y
+
+
+def _add_bias(y: np.ndarray, bias: np.ndarray | None, shape: tuple) -> None:
+    """y += bias, the bias reshaped to broadcast along y's channel axis (in place, same dtype)."""
+    if bias is not None:
+        y += bias.reshape(shape)
 
 
 def _flat_rows(x: np.ndarray) -> tuple[bool, int]:
@@ -151,8 +163,8 @@ def _flat_rows(x: np.ndarray) -> tuple[bool, int]:
     return col == item and (H == 1 or (row % item == 0 and row >= W * item)), pitch
 
 
-def _correlate_im2col(x, w, stride, dilation, groups):
-    """correlate2d of an already padded x by y = W_row @ X_col."""
+def _correlate_im2col(x, w, stride, dilation, groups, bias=None):
+    """correlate2d of an already padded x by y = W_row @ X_col (+ bias)."""
     N, C, H, W = x.shape
     F, Cg, KH, KW = w.shape
     G, Fg, R = groups, F // groups, Cg * KH * KW
@@ -176,10 +188,11 @@ def _correlate_im2col(x, w, stride, dilation, groups):
         x_col = patches[n0:n1].reshape(n1 - n0, G, R, P)             # the copy
         np.matmul(w_row, x_col, out=y[n0:n1, :, :, :P])              # W_row @ X_col per image
         del x_col                              # one slab alive at a time
+    _add_bias(y[..., :P], bias, (G, Fg, 1))    # what the products wrote (the rest is unset)
     return y.reshape(N, F, OH, pitch)[..., :OW]                       # drop the wrapped columns
 
 
-def _correlate_taps_first(x, w, stride, padding, dilation, groups, out_hw):
+def _correlate_taps_first(x, w, stride, padding, dilation, groups, out_hw, bias=None):
     """correlate2d as y[.., i, j] += Z_ab[.., i*sh + a*dh - pt, j*sw + b*dw - pl], Z_ab = W_ab @ x.
 
     Output pixels whose tap would read the zero padding get nothing from that tap. With stride 1,
@@ -214,6 +227,7 @@ def _correlate_taps_first(x, w, stride, padding, dilation, groups, out_hw):
                 y_tap = y[n0:n1].reshape(n1 - n0, G, Fg, OH, OW)[..., out_rows, out_cols]
                 y_tap += z[:, :, a, b, :].reshape(n1 - n0, G, Fg, H, W)[..., in_rows, in_cols]
         del z, x_slab                          # one slab alive at a time
+    _add_bias(y, bias, (G, Fg, 1))
     if flat:
         return y.reshape(N, F, OH, W)[..., :OW]
     return y.reshape(N, F, OH, OW)
@@ -230,7 +244,7 @@ def _overlap(size: int, out: int, offset: int, stride: int) -> tuple[slice, slic
     return slice(first, last), slice(start, start + (last - first - 1) * stride + 1, stride)
 
 
-def _correlate_kernel_major(x, w, stride, dilation, groups, flat_rows=True):
+def _correlate_kernel_major(x, w, stride, dilation, groups, bias=None, flat_rows=True):
     """correlate2d of an already padded x when the kernel is larger than the output (dW = X ⋆ dY):
     X_col gets a row per output pixel and a column per kernel tap, and the sum over the taps,
     which is long, is accumulated over slabs of the kernel's channels. The flat layout (flat_rows)
@@ -262,7 +276,8 @@ def _correlate_kernel_major(x, w, stride, dilation, groups, flat_rows=True):
         y += w_row.reshape(G, Fg, -1) @ x_col.transpose(0, 2, 1)
         del x_col, w_row                       # one slab alive at a time
     if flat and not np.isfinite(y).all():      # the zeros between the spread rows met Inf/NaN
-        return _correlate_kernel_major(x, w, stride, dilation, groups, flat_rows=False)
+        return _correlate_kernel_major(x, w, stride, dilation, groups, bias, flat_rows=False)
+    _add_bias(y, bias, (G, Fg, 1))
     return y.reshape(F, N, OH, OW).transpose(1, 0, 2, 3)
 
 

@@ -21,12 +21,11 @@ def conv2d(x, w, b=None, *, stride, padding, dilation, groups):
 
     x: (N, C, H, W), w: (F, C/groups, KH, KW), b: (F,) -> y: (N, F, OH, OW)
     """
-    if compiled_depthwise(x, groups):
-        from ..compiled.conv import depthwise_conv2d
-        y = depthwise_conv2d(x, w, stride, padding, dilation)
-    else:
-        y = correlate2d(x, w, stride, padding, dilation, groups)
-    if b is not None:              # in place into the fresh result: the bias makes no array of its own
+    if not compiled_depthwise(x, groups):  # the bias goes in place into the fresh result
+        return correlate2d(x, w, stride, padding, dilation, groups, bias=b)
+    from ..compiled.conv import depthwise_conv2d
+    y = depthwise_conv2d(x, w, stride, padding, dilation)
+    if b is not None:
         y = np.add(y, b.reshape(-1, 1, 1), out=y if y.dtype == np.result_type(y, b) else None)
     return y
 
