@@ -251,25 +251,29 @@ def toposort(*roots: Tensor) -> list[Tensor]:
     An iterative depth-first post-order (no recursion limit). This is the only graph walk:
     backward and the drawing code both use it.
     """
-    order, seen, stack = [], set(), [(root, False) for root in reversed(roots)]
+    order, seen, stack = [], set(), list(reversed(roots))
     push, pop = stack.append, stack.pop
     while stack:
-        t, expanded = pop()
-        if expanded:
-            order.append(t)
+        t = pop()
+        if t is _PARENTS_DONE:                       # every parent of the tensor below is placed
+            order.append(pop())
             continue
         if id(t) in seen:
             continue
         seen.add(id(t))
-        push((t, True))
+        push(t)
+        push(_PARENTS_DONE)
         node = t.node
         if node is not None:
             if node.parents is None:
                 checks.freed(node)
             for p in reversed(node.parents):
                 if p.requires_grad and id(p) not in seen:
-                    push((p, False))
+                    push(p)
     return order
+
+
+_PARENTS_DONE = object()         # toposort's marker: the tensor under it goes into the order next
 
 
 def vjp_of(node: Node, dy: "Tensor") -> tuple:
