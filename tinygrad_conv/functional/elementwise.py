@@ -101,7 +101,9 @@ def check_broadcast(fn: str, *operands) -> tuple:
                      f"trailing dimensions must be equal or 1: reshape or unsqueeze one operand")
 
 
-def _binary(op, fn: str, x, y, dtype=None) -> Tensor:
+def binary(op, fn: str, x, y, dtype=None) -> Tensor:
+    """op(x, y) for a binary primitive op, its operands promoted to one dtype (or to `dtype`);
+    numpy's broadcasting error becomes ours, naming `fn` and both shapes."""
     if dtype is not None or not _one_float_tensor_pair(x, y):   # else nothing to promote
         x, y = promote(x, y, dtype=dtype)
     try:
@@ -113,7 +115,7 @@ def _binary(op, fn: str, x, y, dtype=None) -> Tensor:
 
 def add(input, other, *, alpha=1) -> Tensor:
     """z = input + alpha * other (broadcast, promoted)."""
-    return _binary(ops.add, "add", input, other if alpha == 1 else mul(other, alpha))
+    return binary(ops.add, "add", input, other if alpha == 1 else mul(other, alpha))
 
 
 def sub(input, other, *, alpha=1) -> Tensor:
@@ -121,12 +123,12 @@ def sub(input, other, *, alpha=1) -> Tensor:
     if _is_bool(input) and _is_bool(other):
         raise TypeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
                         "Use the `^` or `logical_xor()` operator instead.")
-    return _binary(ops.sub, "sub", input, other if alpha == 1 else mul(other, alpha))
+    return binary(ops.sub, "sub", input, other if alpha == 1 else mul(other, alpha))
 
 
 def mul(input, other, *, out=None) -> Tensor:
     """z = input * other (broadcast, promoted); into `out` if given (functional/out.py)."""
-    z = _binary(ops.mul, "mul", input, other)
+    z = binary(ops.mul, "mul", input, other)
     return z if out is None else write_out(z, out, "mul")
 
 
@@ -140,7 +142,7 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     toward zero ('trunc') or down ('floor'), which keep the promoted dtype and have no gradient."""
     if rounding_mode is None:
         dtype = result_type(input, other)
-        return _binary(ops.div, "div", input, other,
+        return binary(ops.div, "div", input, other,
                        dtype=dtype if dtype.kind == "f" else default_float())
     if rounding_mode not in ("trunc", "floor"):
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
