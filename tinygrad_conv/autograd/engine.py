@@ -176,9 +176,10 @@ class Tensor:
         self._data = to_array(value)
         self._version += 1
 
-    shape = property(lambda self: self._data.shape)
-    ndim = property(lambda self: self._data.ndim)
-    dtype = property(lambda self: self._data.dtype)
+    # the array's own attributes, read without a Python frame (VJPs ask for shapes constantly)
+    shape = property(operator.attrgetter("_data.shape"), doc="The array's shape, a tuple.")
+    ndim = property(operator.attrgetter("_data.ndim"), doc="The number of dimensions.")
+    dtype = property(operator.attrgetter("_data.dtype"), doc="The array's numpy dtype.")
 
     @property
     def is_leaf(self) -> bool:
