@@ -328,3 +328,27 @@ def test_conv2d_whose_last_window_starts_in_the_padding(size, padding, stride):
     y.sum().backward()
     assert x.grad.shape == x.shape and not x.grad.data.any()
     assert w.grad.shape == w.shape and not w.grad.data.any()
+
+
+@pytest.mark.parametrize("x_shape, w_shape, stride, pad, groups", [
+    ((2, 3, 6, 6), (4, 3, 1, 1), (1, 1), 0, 1),      # pointwise
+    ((2, 3, 6, 6), (4, 3, 3, 3), (1, 1), 1, 1),      # im2col on flat rows
+    ((2, 3, 7, 7), (4, 3, 3, 3), (2, 2), 1, 1),      # im2col on windows
+    ((2, 8, 6, 6), (2, 8, 3, 3), (1, 1), 1, 1),      # taps first
+    ((2, 16, 7, 7), (2, 16, 3, 3), (2, 2), 1, 1),    # taps first, strided
+    ((2, 3, 4, 4), (4, 3, 3, 3), (1, 1), 0, 1),      # kernel-major (kernel larger than the output)
+    ((2, 4, 6, 6), (6, 2, 3, 3), (1, 1), 1, 2),      # groups
+], ids=["pointwise", "im2col", "im2col_strided", "taps_first", "taps_first_strided",
+        "kernel_major", "groups"])
+def test_correlate2d_adds_the_bias_in_every_layout(x_shape, w_shape, stride, pad, groups):
+    """Each layout adds bias[f] into its own buffer; the result is exactly the sum plus b, also when
+    a wider bias widens the result (float32 sums, a float64 bias: added afterwards)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = rng.standard_normal(w_shape).astype(np.float32)
+    pads = ((pad, pad), (pad, pad))
+    plain = correlate2d(x, w, stride, pads, (1, 1), groups)
+    for b in (rng.standard_normal(w_shape[0]).astype(np.float32), rng.standard_normal(w_shape[0])):
+        with_bias = correlate2d(x, w, stride, pads, (1, 1), groups, bias=b)
+        assert with_bias.dtype == np.result_type(plain, b)
+        np.testing.assert_array_equal(with_bias, plain + b[:, None, None])
