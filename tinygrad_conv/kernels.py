@@ -139,7 +139,17 @@ def correlate2d(x: np.ndarray, w: np.ndarray, stride: Pair = (1, 1), padding=NO_
         y = _correlate_taps_first(x, w, stride, padding, dilation, groups, (OH, OW), b)
     else:
         y = _correlate_im2col(pad_nd(x, padding), w, stride, dilation, groups, b)
-    return y + bias.reshape(-1, 1, 1) if late else y
+    return add_channel_bias(y, bias) if late else y
+
+
+def add_channel_bias(y: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """y[:, f] + bias[f]: in place into the fresh y, unless the bias's dtype would widen y's.
+
+    y: (N, F, OH, OW), bias: (F,) or None -> (N, F, OH, OW)
+    """
+    if bias is None:
+        return y
+    return np.add(y, bias.reshape(-1, 1, 1), out=y if np.result_type(y, bias) == y.dtype else None)
 
 
 def _add_bias(y: np.ndarray, bias: np.ndarray | None, shape: tuple) -> None:
@@ -210,8 +220,8 @@ def _correlate_taps_first(x, w, stride, padding, dilation, groups, out_hw, bias=
     w_taps = np.ascontiguousarray(w.reshape(G, Fg, Cg, KH * KW).transpose(0, 3, 1, 2)).reshape(G, -1, Cg)
     y = np.zeros((N, G, Fg, OH * W if flat else OH * OW), dtype=np.result_type(x, w))
     slab = max(1, SLAB_BYTES // max(1, G * KH * KW * Fg * H * W * x.itemsize))
-    rows = [_overlap(H, OH, a * dh - pt, sh) for a in range(KH)]
-    cols = [_overlap(W, OW, b * dw - pl, sw) for b in range(KW)]
+    rows = [overlap_slices(H, OH, a * dh - pt, sh) for a in range(KH)]
+    cols = [overlap_slices(W, OW, b * dw - pl, sw) for b in range(KW)]
     for n0 in range(0, N, slab):
         n1 = min(N, n0 + slab)
         x_slab = pad_nd(x[n0:n1], widths) if flat else x[n0:n1]
@@ -233,7 +243,7 @@ def _correlate_taps_first(x, w, stride, padding, dilation, groups, out_hw, bias=
     return y.reshape(N, F, OH, OW)
 
 
-def _overlap(size: int, out: int, offset: int, stride: int) -> tuple[slice, slice]:
+def overlap_slices(size: int, out: int, offset: int, stride: int) -> tuple[slice, slice]:
     """The outputs i in [0, out) whose input index i*stride + offset lies in [0, size), and those
     input indices, as two slices (empty when none)."""
     first = max(0, -(-(-offset) // stride))                   # ceil(-offset / stride)

@@ -9,7 +9,7 @@ import numpy as np
 from .. import compiled
 from ..autograd import Tensor, is_grad_enabled, primitive
 from ..autograd.composites import composite
-from ..kernels import correlate2d, correlate2d_transposed
+from ..kernels import add_channel_bias, correlate2d, correlate2d_transposed
 from .reduce import sum_
 from .shape import cat, dilate2d, flip, getitem, pad, permute, reshape
 
@@ -24,10 +24,7 @@ def conv2d(x, w, b=None, *, stride, padding, dilation, groups):
     if not compiled_depthwise(x, groups):  # the bias goes in place into the fresh result
         return correlate2d(x, w, stride, padding, dilation, groups, bias=b)
     from ..compiled.conv import depthwise_conv2d
-    y = depthwise_conv2d(x, w, stride, padding, dilation)
-    if b is not None:
-        y = np.add(y, b.reshape(-1, 1, 1), out=y if y.dtype == np.result_type(y, b) else None)
-    return y
+    return add_channel_bias(depthwise_conv2d(x, w, stride, padding, dilation), b)
 
 
 def compiled_depthwise(x, groups: int) -> bool:

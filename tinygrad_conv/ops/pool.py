@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import compiled
 from ..autograd import Tensor, primitive
-from ..kernels import _overlap, pad_nd, window_view
+from ..kernels import overlap_slices, pad_nd, window_view
 from .shape import getitem, pad, reshape
 
 
@@ -229,7 +229,7 @@ def window_sums_along(x: np.ndarray, axis: int, kernel: int, stride: int, pad) -
     out = (size + before + after - kernel) // stride + 1
     total = np.zeros(x.shape[:axis] + (out,) + x.shape[axis + 1:], dtype=x.dtype)
     for a in range(kernel):
-        outputs, cells = _overlap(size, out, a - before, stride)
+        outputs, cells = overlap_slices(size, out, a - before, stride)
         total[_along(axis, outputs)] += x[_along(axis, cells)]
     return total
 
@@ -240,7 +240,7 @@ def spread_along(dy: np.ndarray, axis: int, kernel: int, stride: int, size: int,
     out, (before, _) = dy.shape[axis], pad
     dx = np.zeros(dy.shape[:axis] + (size,) + dy.shape[axis + 1:], dtype=dy.dtype)
     for a in range(kernel):
-        outputs, cells = _overlap(size, out, a - before, stride)
+        outputs, cells = overlap_slices(size, out, a - before, stride)
         dx[_along(axis, cells)] += dy[_along(axis, outputs)]
     return dx
 
