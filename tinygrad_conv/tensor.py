@@ -155,11 +155,16 @@ class TensorMethods:
 
     # --- arithmetic (broadcast, PyTorch's type promotion) --------------------------------------
     # + and * go straight to the promotion and the primitive: they are the ops of every VJP
-    def __add__(self, other): return E.binary(ops.add, "add", self, _operand(other, "+"))
+    def __add__(self, other):
+        return E.binary(ops.add, "add", self, other if type(other) is Tensor else _operand(other, "+"))
+
     def __radd__(self, other): return E.binary(ops.add, "add", _operand(other, "+"), self)
     def __sub__(self, other): return E.sub(self, _operand(other, "-"))
     def __rsub__(self, other): return E.sub(_operand(other, "-"), self)
-    def __mul__(self, other): return E.binary(ops.mul, "mul", self, _operand(other, "*"))
+
+    def __mul__(self, other):
+        return E.binary(ops.mul, "mul", self, other if type(other) is Tensor else _operand(other, "*"))
+
     def __rmul__(self, other): return E.binary(ops.mul, "mul", _operand(other, "*"), self)
     def __truediv__(self, other): return E.div(self, _operand(other, "/"))
     def __rtruediv__(self, other): return E.div(_operand(other, "/"), self)

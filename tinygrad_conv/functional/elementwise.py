@@ -72,12 +72,6 @@ def _one_float_dtype(operands) -> np.dtype | None:
     return dtype
 
 
-def _one_float_tensor_pair(x, y) -> bool:
-    """The hot path of promote: two tensors of one float dtype."""
-    return isinstance(x, Tensor) and isinstance(y, Tensor) and x._data.dtype is y._data.dtype \
-        and x._data.dtype.kind == "f"
-
-
 def _shape_of(x) -> tuple:
     return tuple(np.shape(getattr(x, "_data", x)))
 
@@ -104,8 +98,9 @@ def check_broadcast(fn: str, *operands) -> tuple:
 def binary(op, fn: str, x, y, dtype=None) -> Tensor:
     """op(x, y) for a binary primitive op, its operands promoted to one dtype (or to `dtype`);
     numpy's broadcasting error becomes ours, naming `fn` and both shapes."""
-    if dtype is not None or not _one_float_tensor_pair(x, y):   # else nothing to promote
-        x, y = promote(x, y, dtype=dtype)
+    if dtype is not None or not isinstance(x, Tensor) or not isinstance(y, Tensor) \
+            or x._data.dtype is not y._data.dtype or x._data.dtype.kind != "f":
+        x, y = promote(x, y, dtype=dtype)        # else two tensors of one float dtype: as they are
     try:
         return op(x, y)
     except ValueError:                               # numpy's broadcasting error: say it ours
