@@ -144,10 +144,14 @@ def guard(parents: tuple, out: np.ndarray | None) -> tuple[tuple, Locks | None]:
     marks, locked = [], None
     for p in parents:
         array = p._data
-        if array.nbytes <= CHECKSUM_BYTES and array.flags.c_contiguous:
-            marks += p._version, zlib.crc32(array)  # value_mark(p), on the hot path
-            continue
-        if p.node is None or array.nbytes <= CHECKSUM_BYTES:
+        small = array.nbytes <= CHECKSUM_BYTES
+        if small:
+            try:
+                marks += p._version, zlib.crc32(array)    # value_mark(p), on the hot path
+                continue
+            except ValueError:                      # not C-contiguous
+                pass
+        if small or p.node is None:
             marks += p._version, value_mark(p)
             continue
         key = id(array)
@@ -194,10 +198,12 @@ def check_versions(node) -> None:
             if mark is None:
                 continue
             array = p._data
-            if array.nbytes <= CHECKSUM_BYTES and array.flags.c_contiguous:
-                if zlib.crc32(array) == mark:       # value_mark(p), on the hot path
+            try:                                    # value_mark(p), on the hot path
+                if array.nbytes <= CHECKSUM_BYTES and zlib.crc32(array) == mark:
                     continue
-            elif value_mark(p) == mark:
+            except ValueError:                      # not C-contiguous
+                pass
+            if value_mark(p) == mark:
                 continue
         i = i // 2 - 1
         if p._version != version:
