@@ -114,8 +114,8 @@ def _stand_in(t: Tensor) -> Tensor:
     """A tensor holding t's present values (copied if t's memory is about to be overwritten)
     and its node: the parent of a recorded write."""
     old = Tensor(t._data.copy() if t._data.flags.writeable else t._data)
-    old.requires_grad, old.node, old._version, old.name = \
-        t.requires_grad, t.node, t._version, t.name
+    old.requires_grad, old._version, old.name = t.requires_grad, t._version, t.name
+    old._take_record(t)
     return old
 
 

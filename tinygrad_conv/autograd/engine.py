@@ -1,8 +1,10 @@
 """The autograd core: Node, Primitive, the Tensor's autograd state, toposort, sweep, backward.
 
 A primitive is a NumPy forward joined to a hand-derived vector-Jacobian product (VJP). Calling a
-primitive on Tensors runs the forward and, when a gradient is wanted, records a `Node` on the result:
-which primitive made it, from which parents, with which static parameters. `backward` walks those
+primitive on Tensors runs the forward and, when a gradient is wanted, the result records which
+primitive made it, from which parents, with which static parameters: `y.op`, `y.parents`,
+`y.params`. The result is thereby a node of the graph (Tensor derives from `Node`; a leaf records
+nothing), so an op leaves one object behind, not a tensor and a node. `backward` walks those
 nodes from the output back to the leaves, asking each primitive's VJP for the gradient of its inputs.
 
 VJPs are written with the framework's own primitives, so the backward pass can itself be recorded
@@ -30,9 +32,11 @@ from .modes import THREAD, backward_mode, check_finite, user_frame
 
 
 class Node:
-    """One recorded primitive call. The tensor it produced holds it as `tensor.node`.
+    """What a tensor records of the primitive call that produced it. Tensor derives from Node:
+    the tensor is its own node (as in micrograd, the value is the node), so recording an op makes
+    one object, the result, instead of a result and a node. A leaf records nothing (op is None).
 
-    op:      the Primitive (its name, forward and VJP)
+    op:      the Primitive (its name, forward and VJP); None for a leaf
     parents: the positional input Tensors, in order; they are what the VJP reads (the saved inputs)
     params:  the static keyword arguments, e.g. stride=(2, 2)
     saved:   anything extra the forward kept for the VJP (max-pool's argmax); None if nothing
@@ -40,18 +44,10 @@ class Node:
     created_at: file:line of the user code that ran the op (recorded under detect_anomaly)
     marks, locked: the guards of the parents' values, (version, fingerprint) per parent, flat,
                    and the arrays held read-only (see guards.guard)
+    The fields other than op are set only when op is.
     """
 
     __slots__ = ("op", "parents", "params", "saved", "marks", "locked", "module", "created_at")
-
-    def __init__(self, op, parents, params, saved, module=(), created_at=None, out=None):
-        self.op = op
-        self.parents = parents
-        self.params = params
-        self.saved = saved
-        self.module = module
-        self.created_at = created_at
-        self.marks, self.locked = guard(parents, out)
 
     @property
     def freed(self) -> bool:
@@ -64,6 +60,17 @@ class Node:
         if self.locked is not None:
             self.locked.release()
             self.locked = None
+
+    def _take_record(self, other: "Node | None") -> None:
+        """Record what `other` recorded (a leaf's nothing if None): an in-place op hands the
+        tensor it wrote the node of the new value, and the stand-in for the old values its node."""
+        if other is None or other.op is None:
+            self.op = self.parents = self.params = self.saved = self.marks = self.locked = None
+            self.module = self.created_at = None
+            return
+        self.op, self.parents, self.params, self.saved = other.op, other.parents, other.params, other.saved
+        self.marks, self.locked, self.module, self.created_at = \
+            other.marks, other.locked, other.module, other.created_at
 
 
 PRIMITIVES: dict[str, "Primitive"] = {}
@@ -109,18 +116,20 @@ class Primitive:
             out = np.asarray(out)                    # full reductions give numpy scalars
         y = Tensor.__new__(Tensor)
         y._data, y._version, y._retains_grad = out, 0, False
-        y._grad = y.node = y._hooks = y.name = None
+        y._grad = y.op = y._hooks = y.name = None
         y.requires_grad = False
         modes = THREAD.modes
         if modes.grad_enabled:
             for x in inputs:
                 if x.requires_grad:                  # record: a gradient will flow through y
                     y.requires_grad = True
-                    y.node = Node(self, inputs, params, saved, modes.module_path,
-                                  user_frame() if modes.anomaly else None, out)
+                    y.op, y.parents, y.params, y.saved = self, inputs, params, saved
+                    y.module = modes.module_path
+                    y.created_at = user_frame() if modes.anomaly else None
+                    y.marks, y.locked = guard(inputs, out)
                     break
         if modes.anomaly and not modes.in_backward:
-            where = y.node.created_at if y.node is not None else user_frame()
+            where = y.created_at if y.op is not None else user_frame()
             check_finite(out, "the forward output", self, where, inputs)
         return y
 
@@ -139,19 +148,20 @@ def primitive(forward: Callable | None = None, *, name: str | None = None):
 # Tensor: the values and the autograd state
 
 
-class Tensor:
+class Tensor(Node):
     """An n-dimensional array that records the primitives applied to it.
 
     data:          the numpy ndarray (assigning a new array bumps the version counter)
     grad:          a Tensor of data's shape, set by backward on leaves that require grad
     requires_grad: whether gradients flow to (and through) this tensor
-    node:          the Node that produced it, None for leaves (grad_fn is PyTorch's view of it)
+    node:          the tensor itself, as the node of the primitive call that produced it (its
+                   op, parents, params, ...: see Node); None for a leaf (grad_fn is PyTorch's view)
     name:          an optional label for drawings and error messages
 
     Only the autograd state lives here; tinygrad_conv/tensor.py adds the user-facing methods.
     """
 
-    __slots__ = ("_data", "_grad", "requires_grad", "node", "_version", "name", "_hooks",
+    __slots__ = ("_data", "_grad", "requires_grad", "_version", "name", "_hooks",
                  "_retains_grad", "__weakref__")
     __array_priority__ = 1000           # ndarray + Tensor calls Tensor.__radd__
 
@@ -159,7 +169,7 @@ class Tensor:
         if sizes or (type(data) is int):           # torch.Tensor(5, 3): a (5, 3) tensor, zeroed
             data = np.zeros(checks.tensor_sizes((data,) + sizes), dtype=dtype or np.float32)
         self._data = to_array(data, dtype)
-        self._grad = self.node = self._hooks = self.name = None
+        self._grad = self.op = self._hooks = self.name = None
         self._version = 0
         self.requires_grad = self._retains_grad = False
         if requires_grad:
@@ -182,14 +192,24 @@ class Tensor:
     dtype = property(operator.attrgetter("_data.dtype"), doc="The array's numpy dtype.")
 
     @property
+    def node(self) -> "Tensor | None":
+        """The node of the primitive call that produced this tensor: the tensor itself (None for
+        a leaf). Assigning another tensor's node (or None) copies its record (Node._take_record)."""
+        return None if self.op is None else self
+
+    @node.setter
+    def node(self, other: "Tensor | None") -> None:
+        self._take_record(other)
+
+    @property
     def is_leaf(self) -> bool:
-        return self.node is None
+        return self.op is None
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         if requires_grad and not np.issubdtype(self.data.dtype, np.floating):
             raise TypeError(f"only floating-point tensors can require gradients, got dtype "
                             f"{self.data.dtype}; convert first, e.g. Tensor(x, dtype=np.float32)")
-        if not self.is_leaf and not requires_grad:
+        if self.op is not None and not requires_grad:
             raise RuntimeError("requires_grad can only be switched off on leaf tensors; "
                                "use .detach() for a non-differentiable copy")
         self.requires_grad = requires_grad
@@ -209,7 +229,7 @@ class Tensor:
     @property
     def grad(self) -> "Tensor | None":
         """d(root)/d(self), accumulated by backward into leaves and into tensors that retain_grad()."""
-        if self._grad is None and self.node is not None and not self._retains_grad:
+        if self._grad is None and self.op is not None and not self._retains_grad:
             checks.warn_non_leaf_grad()             # as PyTorch: you probably meant a leaf
         return self._grad
 
@@ -224,7 +244,7 @@ class Tensor:
         """Keep this non-leaf's gradient in .grad after backward (leaves always keep theirs)."""
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-        if self.node is not None:
+        if self.op is not None:
             self._retains_grad = True
 
     def register_hook(self, hook: Callable) -> "graph.RemovableHandle":
@@ -264,11 +284,10 @@ def toposort(*roots: Tensor) -> list[Tensor]:
         seen.add(id(t))
         push(t)
         push(_PARENTS_DONE)
-        node = t.node
-        if node is not None:
-            if node.parents is None:
-                checks.freed(node)
-            for p in reversed(node.parents):
+        if t.op is not None:
+            if t.parents is None:
+                checks.freed(t)
+            for p in reversed(t.parents):
                 if p.requires_grad and id(p) not in seen:
                     push(p)
     return order
@@ -314,7 +333,7 @@ def run_backward(roots, dys, inputs, *, retain_graph, create_graph) -> dict:
     retain = create_graph if retain_graph is None else retain_graph
     found = {}
     for t, dt, _ in sweep(roots, dys, retain_graph=retain, inputs=inputs, trace=False):
-        if (t.node is None if wanted is None else id(t) in wanted) or t._retains_grad:
+        if (t.op is None if wanted is None else id(t) in wanted) or t._retains_grad:
             found[id(t)] = t, dt
         t = dt = None            # let this step's tensor and gradient go while the next VJP runs
     return found
@@ -327,8 +346,9 @@ def sweep(roots, dys, *, retain_graph: bool = True, inputs=None, trace: bool = T
 
     With trace, sent lists (input slot, parent, its share dp) as the VJP passed them on (() for a
     leaf); without, sent is always () and no per-edge record is made (backward's own pass), and
-    each step is yielded just before its VJP runs, so that nothing keeps the step's own tensor
-    alive meanwhile (its VJP reads only the node's parents).
+    each step is yielded just before its VJP runs and, without retain_graph, the VJP runs on
+    the node taken off the tensor, so that nothing keeps the step's own tensor (and its values)
+    alive meanwhile: the VJP reads only the node's parents.
     Before any VJP runs, every node that will run is checked (its saved inputs unchanged, a VJP
     defined). The tensor's hooks see (and may replace) its gradient before it is passed on.
     Contributions to shared tensors are summed out of place before the tensor's own step, and
@@ -341,15 +361,17 @@ def sweep(roots, dys, *, retain_graph: bool = True, inputs=None, trace: bool = T
     order = toposort(*roots)
     leads = None if inputs is None else _leading_to(order, inputs)
     for t in order:
-        node = t.node
-        if node is not None and (leads is None or id(t) in leads):
-            if node.op.vjp is None:
-                checks.no_vjp(node)
-            check_versions(node)
+        if t.op is not None and (leads is None or id(t) in leads):
+            if t.op.vjp is None:
+                checks.no_vjp(t)
+            check_versions(t)
     anomaly = THREAD.modes.anomaly
     grads = {}
     for root, dy in zip(roots, dys):
         grads[id(root)] = dy if id(root) not in grads else grads[id(root)] + dy
+    # backward's own pass runs each VJP on a node taken off its tensor (`step`, one for the
+    # whole pass), so that the tensor, and its values, can go while the VJP runs
+    step = None if trace or retain_graph else Node()
     while order:
         t = order.pop()                 # dropping it here lets its array go once its VJP has run
         dy = grads.pop(id(t), None)
@@ -358,13 +380,17 @@ def sweep(roots, dys, *, retain_graph: bool = True, inputs=None, trace: bool = T
         if t._hooks:
             for hook in tuple(t._hooks.values()):
                 dy = checks.check_hook_result(hook, dy, hook(dy))
-        node = t.node
-        if node is None or (leads is not None and id(t) not in leads):
+        if t.op is None or (leads is not None and id(t) not in leads):
             yield t, dy, ()
             continue
         if not trace:                   # backward's pass: it reads only t and dy of the step,
-            yield t, dy, ()             # so the step is given before its VJP runs, and the VJP
-            t = None                    # runs without holding t's values (it reads the parents)
+            yield t, dy, ()             # so the step is given before its VJP runs
+        node = t
+        if step is not None:            # t is freed; the step holds its inputs and locks
+            step.op, step.parents, step.params, step.saved = t.op, t.parents, t.params, t.saved
+            step.locked, step.created_at = t.locked, t.created_at
+            t.parents = t.saved = t.locked = None
+            node, t = step, None
         sent = [] if trace else None
         pass_on(node, dy, grads, sent, anomaly)
         if not retain_graph:
@@ -395,7 +421,7 @@ def _leading_to(order: list, inputs) -> set:
     """The ids of the tensors in `order` whose VJP leads to one of `inputs` (a parent leads there)."""
     reaches, leads = {id(t) for t in inputs}, set()
     for t in order:                                   # parents first
-        if t.node is not None and any(id(p) in reaches for p in t.node.parents):
+        if t.op is not None and any(id(p) in reaches for p in t.parents):
             leads.add(id(t))
             reaches.add(id(t))
     return leads

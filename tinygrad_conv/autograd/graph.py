@@ -53,10 +53,11 @@ class BackwardFunction:
     """A node seen as PyTorch's grad_fn (torch.autograd.graph.Node). Its class is named after the
     op's backward, as PyTorch's are: type(y.grad_fn).__name__ == y.grad_fn.name()."""
 
-    __slots__ = ("node", "__weakref__")
+    __slots__ = ("node", "marks", "__weakref__")
 
     def __init__(self, node):
         self.node = node
+        self.marks = node.marks                     # which of the tensor's records it shows
 
     def name(self) -> str:
         return type(self).__name__
@@ -114,7 +115,8 @@ def accumulate(found, create_graph: bool, seeds=()) -> None:
 
 
 _CLASSES: dict[str, type] = {}
-_LIVE: weakref.WeakValueDictionary = weakref.WeakValueDictionary()   # id(node or leaf) -> view
+_LIVE: weakref.WeakValueDictionary = weakref.WeakValueDictionary()     # id(node) -> its grad_fn
+_LEAVES: weakref.WeakValueDictionary = weakref.WeakValueDictionary()   # id(leaf) -> AccumulateGrad
 
 
 def grad_fn(node) -> BackwardFunction | None:
@@ -122,7 +124,8 @@ def grad_fn(node) -> BackwardFunction | None:
     if node is None:
         return None
     view = _LIVE.get(id(node))
-    if view is None:                                # the view holds its node, so the id is live
+    # the view holds its node, so the id is live; an in-place op gives the tensor a new record
+    if view is None or view.marks is not node.marks:
         name = torch_name(node)
         cls = _CLASSES.get(name) or _CLASSES.setdefault(name, type(name, (BackwardFunction,),
                                                                   {"__slots__": ()}))
@@ -131,9 +134,9 @@ def grad_fn(node) -> BackwardFunction | None:
 
 
 def accumulate_grad(leaf) -> AccumulateGrad:
-    view = _LIVE.get(id(leaf))
+    view = _LEAVES.get(id(leaf))
     if view is None:
-        view = _LIVE[id(leaf)] = AccumulateGrad(leaf)
+        view = _LEAVES[id(leaf)] = AccumulateGrad(leaf)
     return view
 
 

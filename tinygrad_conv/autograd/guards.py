@@ -47,7 +47,7 @@ _MUTEX = threading.RLock()              # threads share these tables (re-entrant
 def value_mark(t) -> int:
     """What guards a saved tensor's values: a large leaf's fingerprint, else a checksum."""
     array = t._data
-    if array.nbytes > CHECKSUM_BYTES and t.node is None:
+    if array.nbytes > CHECKSUM_BYTES and t.op is None:
         return fingerprint(array)
     try:
         return zlib.crc32(array)                    # checksum(array), on the hot path
@@ -151,7 +151,7 @@ def guard(parents: tuple, out: np.ndarray | None) -> tuple[tuple, Locks | None]:
                 continue
             except ValueError:                      # not C-contiguous
                 pass
-        if small or p.node is None:
+        if small or p.op is None:
             marks += p._version, value_mark(p)
             continue
         key = id(array)
