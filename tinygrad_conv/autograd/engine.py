@@ -4,7 +4,7 @@ A primitive is a NumPy forward joined to a hand-derived vector-Jacobian product 
 primitive on Tensors runs the forward and, when a gradient is wanted, the result records which
 primitive made it, from which parents, with which static parameters: `y.op`, `y.parents`,
 `y.params`. The result is thereby a node of the graph (Tensor derives from `Node`; a leaf records
-nothing), so an op leaves one object behind, not a tensor and a node. `backward` walks those
+nothing), so an op leaves a tensor behind, not a tensor and a node. `backward` walks those
 nodes from the output back to the leaves, asking each primitive's VJP for the gradient of its inputs.
 
 VJPs are written with the framework's own primitives, so the backward pass can itself be recorded
@@ -33,8 +33,9 @@ from .modes import THREAD, backward_mode, check_finite, user_frame
 
 class Node:
     """What a tensor records of the primitive call that produced it. Tensor derives from Node:
-    the tensor is its own node (as in micrograd, the value is the node), so recording an op makes
-    one object, the result, instead of a result and a node. A leaf records nothing (op is None).
+    the tensor is its own node (as in micrograd, the value is the node), so recording an op keeps
+    the result alive, not also a second object that Python's garbage collector would walk again
+    and again while the graph is alive. A leaf records nothing (op is None).
 
     op:      the Primitive (its name, forward and VJP); None for a leaf
     parents: the positional input Tensors, in order; they are what the VJP reads (the saved inputs)
