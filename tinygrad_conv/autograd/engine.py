@@ -45,7 +45,7 @@ class Node:
     created_at: file:line of the user code that ran the op (recorded under detect_anomaly)
     marks, locked: the guards of the parents' values, (version, fingerprint) per parent, flat,
                    and the arrays held read-only (see guards.guard)
-    The fields other than op are set only when op is.
+    A leaf's fields are all None.
     """
 
     __slots__ = ("op", "parents", "params", "saved", "marks", "locked", "module", "created_at")
@@ -117,7 +117,8 @@ class Primitive:
             out = np.asarray(out)                    # full reductions give numpy scalars
         y = Tensor.__new__(Tensor)
         y._data, y._version, y._retains_grad = out, 0, False
-        y._grad = y.op = y._hooks = y.name = None
+        y._grad = y._hooks = y.name = y.op = y.parents = y.params = y.saved = y.marks = \
+            y.locked = y.module = y.created_at = None
         y.requires_grad = False
         modes = THREAD.modes
         if modes.grad_enabled:
@@ -170,7 +171,8 @@ class Tensor(Node):
         if sizes or (type(data) is int):           # torch.Tensor(5, 3): a (5, 3) tensor, zeroed
             data = np.zeros(checks.tensor_sizes((data,) + sizes), dtype=dtype or np.float32)
         self._data = to_array(data, dtype)
-        self._grad = self.op = self._hooks = self.name = None
+        self._grad = self._hooks = self.name = None
+        self._take_record(None)                     # a leaf: it records nothing
         self._version = 0
         self.requires_grad = self._retains_grad = False
         if requires_grad:
