@@ -50,3 +50,34 @@ def test_backward_and_the_traced_sweep_give_the_same_gradients():
     leaf = [dy for t, dy, _ in steps if t is x]
     assert np.allclose(sum(g.data for g in leaf), x.grad.data)
     assert np.allclose(x.grad.data, 6 * x.data + 1)
+
+
+def test_a_recorded_op_keeps_two_objects_for_the_garbage_collector():
+    """The result is its own node: a recorded op keeps the tensor and its parents tuple alive,
+    not a third object (a separate node) that each collection of the graph would walk again.
+    Its guards (a tuple of ints) and its empty params dict are not tracked."""
+    import gc
+    x, c = tc.tensor([1.0, 2.0], requires_grad=True), tc.tensor([3.0, 4.0])
+    y = x
+    gc.collect()
+    before = len(gc.get_objects())
+    for _ in range(1000):
+        y = y * c
+    gc.collect()
+    assert (len(gc.get_objects()) - before) / 1000 == pytest.approx(2, abs=0.05)
+    assert y.node is y and y.op.name == "mul" and y.parents[1] is c
+    assert x.node is None and x.op is None and x.parents is None     # a leaf records nothing
+
+
+def test_backward_frees_each_node_and_an_in_place_op_hands_its_node_on():
+    x = tc.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    first = h.grad_fn
+    h.add_(1)                                          # h now records the add; a stand-in the mul
+    assert h.op.name == "add" and h.parents[0].op.name == "mul"
+    assert type(h.grad_fn).__name__ == "AddBackward0" and h.grad_fn is not first
+    assert h.grad_fn is h.grad_fn
+    loss = (h * h).sum()
+    loss.backward()
+    assert h.freed and loss.freed                      # backward dropped the saved inputs
+    assert np.array_equal(x.grad.data, 2 * 2 * (2 * x.data + 1))
