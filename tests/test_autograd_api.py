@@ -359,6 +359,23 @@ def test_next_functions_structure_matches_pytorch():
 
 
 @pytest.mark.torch
+def test_a_grad_fn_made_before_an_in_place_op_keeps_describing_its_op_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+
+    def run(fw):
+        x = fw.tensor(np.array([1.0, 2.0]), requires_grad=True)
+        h = x * 2
+        mul = h.grad_fn
+        h.add_(1)
+        add = h.grad_fn
+        leaf = mul.next_functions[0][0]
+        return (mul.name(), add.name(), add.next_functions[0][0] is mul, add is h.grad_fn,
+                leaf.name(), leaf.variable is x)
+
+    assert run(tc) == run(torch)
+
+
+@pytest.mark.torch
 def test_hooks_retain_grad_and_autograd_grad_match_pytorch():
     torch = pytest.importorskip("torch")
 

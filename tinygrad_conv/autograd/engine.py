@@ -72,6 +72,7 @@ class Node:
         self.op, self.parents, self.params, self.saved = other.op, other.parents, other.params, other.saved
         self.marks, self.locked, self.module, self.created_at = \
             other.marks, other.locked, other.module, other.created_at
+        graph.record_moved(other, self)
 
 
 PRIMITIVES: dict[str, "Primitive"] = {}
@@ -117,19 +118,20 @@ class Primitive:
             out = np.asarray(out)                    # full reductions give numpy scalars
         y = Tensor.__new__(Tensor)
         y._data, y._version, y._retains_grad = out, 0, False
-        y._grad = y._hooks = y.name = y.op = y.parents = y.params = y.saved = y.marks = \
-            y.locked = y.module = y.created_at = None
-        y.requires_grad = False
+        y._grad = y._hooks = y.name = None
         modes = THREAD.modes
-        if modes.grad_enabled:
-            for x in inputs:
-                if x.requires_grad:                  # record: a gradient will flow through y
-                    y.requires_grad = True
-                    y.op, y.parents, y.params, y.saved = self, inputs, params, saved
-                    y.module = modes.module_path
-                    y.created_at = user_frame() if modes.anomaly else None
-                    y.marks, y.locked = guard(inputs, out)
-                    break
+        for x in inputs if modes.grad_enabled else ():
+            if x.requires_grad:                      # record: a gradient will flow through y
+                y.requires_grad = True
+                y.op, y.parents, y.params, y.saved = self, inputs, params, saved
+                y.module = modes.module_path
+                y.created_at = user_frame() if modes.anomaly else None
+                y.marks, y.locked = guard(inputs, out)
+                break
+        else:                                        # nothing to record: y is a leaf
+            y.requires_grad = False
+            y.op = y.parents = y.params = y.saved = y.marks = y.locked = y.module = \
+                y.created_at = None
         if modes.anomaly and not modes.in_backward:
             where = y.created_at if y.op is not None else user_frame()
             check_finite(out, "the forward output", self, where, inputs)

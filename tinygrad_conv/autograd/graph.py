@@ -133,6 +133,17 @@ def grad_fn(node) -> BackwardFunction | None:
     return view
 
 
+def record_moved(source, holder) -> None:
+    """`holder` now holds the record `source` held (an in-place op keeps a tensor's old values and
+    node in a stand-in): a grad_fn already made for that record follows it, as PyTorch's old
+    grad_fn keeps describing the op it was made for."""
+    view = _LIVE.get(id(source))
+    if view is not None and view.marks is source.marks:
+        view.node = holder
+        del _LIVE[id(source)]
+        _LIVE[id(holder)] = view
+
+
 def accumulate_grad(leaf) -> AccumulateGrad:
     view = _LEAVES.get(id(leaf))
     if view is None:
