@@ -377,6 +377,8 @@ def sweep(roots, dys, *, retain_graph: bool = True, inputs=None, trace: bool = T
     # backward's own pass runs each VJP on a node taken off its tensor (`step`, one for the
     # whole pass), so that the tensor, and its values, can go while the VJP runs
     step = None if trace or retain_graph else Node()
+    if step is not None:
+        step._take_record(None)                     # every field set, none holding anything
     while order:
         t = order.pop()                 # dropping it here lets its array go once its VJP has run
         dy = grads.pop(id(t), None)
