@@ -24,9 +24,11 @@ import time
 LENGTH = 20_000
 
 
-def chain(live: int) -> None:
+def one_run(live: int) -> None:
     """One run in this interpreter: print the forward and backward microseconds per op."""
     import gc
+
+    from chain import time_chain
 
     import numpy as np
 
@@ -41,22 +43,8 @@ def chain(live: int) -> None:
     gc.collect()
     if not live:
         gc.freeze()
-    forward, backward = [], []
-    for repeat in range(4):                           # the first run warms up
-        gc.collect()
-        start = time.perf_counter()
-        y = x
-        for _ in range(LENGTH // 2):
-            y = y * c + s
-        middle = time.perf_counter()
-        y.backward(dy)
-        end = time.perf_counter()
-        x.grad = None
-        del y
-        if repeat:
-            forward.append((middle - start) / LENGTH * 1e6)
-            backward.append((end - middle) / LENGTH * 1e6)
-    print(min(forward), min(backward))
+    forward, backward = time_chain(x, c, s, dy, LENGTH, repeats=3)
+    print(min(forward) * 1e6, min(backward) * 1e6)
 
 
 def run(checkout: str, live: int) -> tuple[float, float]:
@@ -93,6 +81,7 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--run":
         sys.path.insert(0, os.getcwd())               # this checkout's package, not an installed one
-        chain(int(sys.argv[2]))
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        one_run(int(sys.argv[2]))
     else:
         main()

@@ -55,6 +55,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "examples"))
 
 import im2col_baseline  # noqa: E402
+from chain import time_chain  # noqa: E402
 import tinygrad_conv as tc  # noqa: E402
 from tinygrad_conv import functional as F, nn  # noqa: E402
 
@@ -228,8 +229,8 @@ def op_chain(length: int, repeats: int, freeze: bool = True) -> dict:
     """Seconds per op, forward and backward, of y = ((x * c) + c) * c ... on 16-element tensors.
 
     Python's cyclic garbage collector runs every few hundred allocations and walks all live
-    objects, and every op allocates a few (tensor, node, tuples), so a long chain costs more per
-    op when many unrelated objects are alive (torch's import alone makes ~10^5). They are frozen
+    objects, and every op leaves two for it (a tensor and its parents tuple), so a long chain
+    costs more per op when many unrelated objects are alive (torch's import makes ~10^5). They are frozen
     first (gc.freeze, unless freeze=False), so the chain is timed as if it ran alone in a fresh
     interpreter; the run without freezing shows what a script with many live objects pays.
     """
@@ -247,21 +248,8 @@ def op_chain(length: int, repeats: int, freeze: bool = True) -> dict:
         time.sleep(BLAS_IDLE_SECONDS)
         x, c, s = make(values, True), make(scale), make(shift)
         dy = make(np.ones(16, dtype=np.float32))
-        forward, backward = [], []
-        for _ in range(repeats + 1):                     # the first run warms up
-            gc.collect()
-            start = time.perf_counter()
-            y = x
-            for _ in range(length // 2):
-                y = y * c + s
-            middle = time.perf_counter()
-            y.backward(dy)
-            end = time.perf_counter()
-            forward.append((middle - start) / length)
-            backward.append((end - middle) / length)
-            x.grad = None
-            del y
-        result[name] = (statistics.median(forward[1:]), statistics.median(backward[1:]))
+        forward, backward = time_chain(x, c, s, dy, length, repeats)
+        result[name] = (statistics.median(forward), statistics.median(backward))
     if freeze:
         gc.unfreeze()
     return result
