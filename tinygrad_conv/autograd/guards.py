@@ -192,7 +192,7 @@ def check_versions(node) -> None:
     """
     marks, i = node.marks, 0
     for p in node.parents:
-        version, mark = marks[i], marks[i + 1]
+        version, mark = marks[i], marks[i + 1]      # flat: parent k's pair is at 2k, 2k + 1
         i += 2
         if p._version == version:
             if mark is None:
@@ -205,13 +205,11 @@ def check_versions(node) -> None:
                 pass
             if value_mark(p) == mark:
                 continue
-        i = i // 2 - 1
-        if p._version != version:
+            how = "its values were overwritten in place (a raw write into .data)"
+        else:
             how = (f"its version went from {version} to {p._version} (an in-place op such as "
                    f"+= or zero_(), an optimizer step, mark_modified() or an assignment to .data)")
-        else:
-            how = "its values were overwritten in place (a raw write into .data)"
-        raise RuntimeError(_modified_message(node, i, p, how))
+        raise RuntimeError(_modified_message(node, i // 2 - 1, p, how))
 
 
 def _modified_message(node, i: int, p, how: str) -> str:
