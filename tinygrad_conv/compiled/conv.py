@@ -123,33 +123,50 @@ def taps(w_shape, stride, dilation, Qw: int) -> tuple[np.ndarray, np.ndarray]:
     return phase.ravel().astype(np.int64), offset.ravel().astype(np.int64)
 
 
+# numba compiles each function below on its own: a call from one to another costs about 0.1 us,
+# which is the whole work of placing one 16x16 plane. So each loop nest places a whole image at
+# once, and the short runs are plain loops (numba's slice assignment checks for overlap first).
+
+
 @numba.njit(cache=True)
-def _place(plane, phases, at, spread, stride, Qw):
-    """phases[(R % sh)*sw + Q % sw, (R // sh)*Qw + Q // sw] = plane[h, v], R = top + h*eh and
-    Q = left + v*ew: pixel (h, v), spread apart by (eh, ew) and shifted by (top, left), put on the
-    flat grid of its stride phase. Pixels that land off the grid are dropped (a crop); the rest of
-    the grid is not touched, so it keeps the zeros it was made with (the padding, the dilation).
+def _aligned(size, like):
+    """An empty 1-D array of like's dtype whose first entry starts a 64-byte cache line: the loops
+    below load and store it a vector at a time, and a vector that straddles two lines costs two
+    accesses."""
+    spare = np.empty(size + 64, dtype=like.dtype)
+    skip = (-spare.ctypes.data % 64) // spare.itemsize
+    return spare[skip:skip + size]
+
+
+@numba.njit(cache=True)
+def _place(planes, phases, at, spread, stride, Qw):
+    """phases[c, (R % sh)*sw + Q % sw, (R // sh)*Qw + Q // sw] = planes[c, h, v], R = top + h*eh
+    and Q = left + v*ew: pixel (h, v) of every plane c, spread apart by (eh, ew) and shifted by
+    (top, left), put on the flat grid of its stride phase. Pixels that land off the grid are
+    dropped (a crop); the rest of the grid is not touched, so it keeps the zeros it was made with
+    (the padding, the dilation).
+
+    planes: (C, H, W), phases: (C, sh*sw, Qh*Qw), written in place. The rows and columns that
+    land on the grid are worked out first, so that the common case (no stride, no spread) is one
+    branch-free run per row, which the compiler turns into vector copies.
     """
-    H, W = plane.shape
+    C, H, W = planes.shape
     (top, left), (eh, ew), (sh, sw) = at, spread, stride
-    rows = phases.shape[1] // Qw * sh
-    first, last = max(0, -(left // ew)), min(W, (Qw * sw - 1 - left) // ew + 1)  # on the grid
-    for h in range(H):
-        R = top + h * eh
-        if R < 0 or R >= rows:
-            continue
-        src = plane[h]
-        if sh == 1 and sw == 1 and ew == 1:     # the common case: one contiguous run per row
-            start = R * Qw + left
-            phases[0, start + first:start + last] = src[first:last]
-        elif sh == 1 and sw == 1:               # without divisions
-            dst = phases[0]
-            start = R * Qw + left
-            for v in range(first, last):
-                dst[start + v * ew] = src[v]
-        else:
-            row = phases[(R % sh) * sw:, (R // sh) * Qw:]
-            for v in range(first, last):
+    rows, cols = phases.shape[2] // Qw * sh, Qw * sw
+    h0, h1 = max(0, -(top // eh)), min(H, (rows - 1 - top) // eh + 1)       # 0 <= R < rows
+    v0, v1 = max(0, -(left // ew)), min(W, (cols - 1 - left) // ew + 1)     # 0 <= Q < cols
+    if sh == 1 and sw == 1 and eh == 1 and ew == 1:
+        for c in range(C):
+            for h in range(h0, h1):
+                dst, src = phases[c, 0, (top + h) * Qw + left + v0:], planes[c, h, v0:v1]
+                for v in range(src.size):
+                    dst[v] = src[v]
+        return
+    for c in range(C):
+        for h in range(h0, h1):
+            R, src = top + h * eh, planes[c, h]
+            row = phases[c, (R % sh) * sw:, (R // sh) * Qw:]
+            for v in range(v0, v1):
                 Q = left + v * ew
                 row[Q % sw, Q // sw] = src[v]
 
@@ -158,66 +175,64 @@ def _place(plane, phases, at, spread, stride, Qw):
 def _correlate(x, w, at, spread, stride, grid, phase, offset, y):
     """y[n, o, i, j] = sum_{c, t} X[n, g*Cg + c, phase[t], offset[t] + i*Qw + j] * w[o, c].flat[t]
 
-    X: each plane of x placed on its stride phases (_place). x: (N, C, H, W), w: (O, Cg, KH, KW),
+    X: each image of x placed on its stride phases (_place). x: (N, C, H, W), w: (O, Cg, KH, KW),
     output o in group g = o // (O / (C/Cg)) -> y: (N, O, OH, OW). Each output plane is summed on
     the flat grid first, output (i, j) at i*Qw + j (the columns j >= OW wrap around a row end:
     computed and dropped), then its rows are copied into y while they are in cache. The sum runs
     over channels, then taps in order.
     """
     N, O, OH, OW = y.shape
-    Cg, T, (Qh, Qw) = w.shape[1], phase.size, grid
-    per_group = O // (x.shape[1] // Cg)
+    C, Cg, T, (Qh, Qw) = x.shape[1], w.shape[1], phase.size, grid
+    per_group = O // (C // Cg)
     L = (OH - 1) * Qw + OW
     taps_w = w.reshape(O, Cg, T)
-    phases = np.zeros((stride[0] * stride[1], Qh * Qw), dtype=x.dtype)
-    acc = np.empty(L, dtype=y.dtype)
+    phases = np.zeros((C, stride[0] * stride[1], Qh * Qw), dtype=x.dtype)
+    acc = _aligned(L, y)
     for n in range(N):
+        _place(x[n], phases, at, spread, stride, Qw)
         for o in range(O):
             first = (o // per_group) * Cg
-            acc[:] = 0
+            for p in range(L):
+                acc[p] = 0
             for c in range(Cg):
-                _place(x[n, first + c], phases, at, spread, stride, Qw)
                 for t in range(T):
                     weight = taps_w[o, c, t]
-                    src = phases[phase[t], offset[t]:]
+                    src = phases[first + c, phase[t], offset[t]:]
                     for p in range(L):
                         acc[p] += src[p] * weight
+            out = y[n, o]
             for i in range(OH):
-                y[n, o, i] = acc[i * Qw:i * Qw + OW]
+                row, run = out[i], acc[i * Qw:]
+                for j in range(OW):
+                    row[j] = run[j]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath={"reassoc"})
 def _correlate_weight(x, dy, at, stride, grid, phase, offset, dw):
     """dw[o, c].flat[t] = sum_{n, p} X[n, g*Cg + c, phase[t], offset[t] + p] * DY[n, o, p]
 
     X as in _correlate; DY: dY on the flat grid of pitch Qw (zeros in the wrapped columns).
-    x: (N, C, H, W), dy: (N, O, OH, OW) -> dw: (O, Cg, KH, KW), written in place. Each product
-    goes into its own lane p (a vector loop); the lanes are summed at the end.
+    x: (N, C, H, W), dy: (N, O, OH, OW) -> dw: (O, Cg, KH, KW), written in place. Each sum over p
+    is a dot product that the vector units may add up in any order ("reassoc").
     """
     N, O, OH, OW = dy.shape
-    Cg, T, (Qh, Qw) = dw.shape[1], phase.size, grid
-    per_group = O // (x.shape[1] // Cg)
+    C, Cg, T, (Qh, Qw) = x.shape[1], dw.shape[1], phase.size, grid
+    per_group = O // (C // Cg)
     L = (OH - 1) * Qw + OW
     taps_dw = dw.reshape(O, Cg, T)
-    phases = np.zeros((stride[0] * stride[1], Qh * Qw), dtype=x.dtype)
-    flat_dy = np.zeros((1, OH * Qw), dtype=dy.dtype)
-    lanes = np.empty((Cg, T, L), dtype=dw.dtype)
-    for o in range(O):
-        first = (o // per_group) * Cg
-        lanes[:] = 0
-        for n in range(N):
-            _place(dy[n, o], flat_dy, (0, 0), (1, 1), (1, 1), Qw)
-            g = flat_dy[0]
+    taps_dw[:] = 0
+    phases = np.zeros((C, stride[0] * stride[1], Qh * Qw), dtype=x.dtype)
+    flat_dy = np.zeros((O, 1, OH * Qw), dtype=dy.dtype)
+    for n in range(N):
+        _place(x[n], phases, at, (1, 1), stride, Qw)
+        _place(dy[n], flat_dy, (0, 0), (1, 1), (1, 1), Qw)
+        for o in range(O):
+            first = (o // per_group) * Cg
+            g = flat_dy[o, 0]
             for c in range(Cg):
-                _place(x[n, first + c], phases, at, (1, 1), stride, Qw)
                 for t in range(T):
-                    src = phases[phase[t], offset[t]:]
-                    lane = lanes[c, t]
-                    for p in range(L):
-                        lane[p] += src[p] * g[p]
-        for c in range(Cg):
-            for t in range(T):
-                total = lanes[c, t, 0]
-                for p in range(1, L):
-                    total += lanes[c, t, p]
-                taps_dw[o, c, t] = total
+                    src = phases[first + c, phase[t], offset[t]:]
+                    total = src[0] * g[0]
+                    for p in range(1, L):
+                        total += src[p] * g[p]
+                    taps_dw[o, c, t] += total
