@@ -167,10 +167,51 @@ def test_recorded_backward_keeps_the_textbook_form(monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
-def test_numba_is_imported_only_when_a_depthwise_conv_runs():
+@st.composite
+def taps_first_cases(draw):
+    """x, w, padding, dilation, groups of a stride-1 correlate2d that takes the taps-first layout
+    (fewer output than input channels, a finite w: the shape of a dX), float32 or float64, with
+    NaN or Inf sometimes in x."""
+    G, Cg, Fg, N = draw(st.integers(1, 2)), draw(st.integers(2, 5)), draw(st.integers(1, 2)), \
+        draw(st.integers(1, 3))
+    KH, KW = draw(st.integers(1, 4)), draw(st.integers(2, 4))
+    dilation = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    padding = tuple((draw(st.integers(0, 4)), draw(st.integers(0, 4))) for _ in range(2))
+    H, W = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    OH = out_size(H, KH, 1, *padding[0], dilation[0])
+    OW = out_size(W, KW, 1, *padding[1], dilation[1])
+    if OH < 1 or OW < 1 or 2 * Fg * H * W > Cg * OH * OW or KH * KW > OH * OW:
+        return draw(taps_first_cases())
+    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    x = rng.standard_normal((N, G * Cg, H, W)).astype(dtype)
+    w = rng.standard_normal((G * Fg, Cg, KH, KW)).astype(dtype)
+    if draw(st.booleans()):
+        x.flat[draw(st.integers(0, x.size - 1))] = draw(st.sampled_from(NONFINITE))
+    return x, w, padding, dilation, G
+
+
+@given(taps_first_cases())
+@SETTINGS
+def test_compiled_taps_first_adds_give_numpys_sums_to_the_bit(case):
+    """kernels._correlate_taps_first with its shifted adds compiled (one pass over y) and in
+    NumPy (one pass per tap): the same sums in the same order."""
+    x, w, padding, dilation, groups = case
+    calls, results = [], {}
+    for enabled in (True, False):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(compiled, "ENABLED", enabled)
+            patch.setattr(fast, "add_taps", lambda *a, _f=fast.add_taps: calls.append(1) or _f(*a))
+            results[enabled] = correlate2d(x, w, (1, 1), padding, dilation, groups)
+    assert calls == [1]
+    assert results[True].dtype == results[False].dtype == x.dtype
+    np.testing.assert_array_equal(results[True], results[False])
+
+
+def test_numba_is_imported_only_when_a_compiled_kernel_runs():
     code = ("import sys, tinygrad_conv as tc, tinygrad_conv.functional as F\n"
             "F.conv2d(tc.randn(1, 2, 5, 5), tc.randn(2, 2, 3, 3))\n"
-            "assert 'numba' not in sys.modules, 'imported by a plain conv2d'\n"
+            "assert 'numba' not in sys.modules, 'imported by a plain conv2d (im2col)'\n"
             "F.conv2d(tc.randn(1, 2, 5, 5), tc.randn(2, 1, 3, 3), groups=2)\n"
             "assert 'numba' in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], check=True, env=_env(compiled="1"))

@@ -54,12 +54,14 @@ def test_compiled_route_matches_numpy(monkeypatch_session, case, seed):
     np.testing.assert_array_equal(dx1, dx0)                    # the same sums in the same order
 
 
-def test_compiled_pool_is_used_only_for_floats(monkeypatch):
+def test_compiled_kernels_are_used_only_for_floats_of_one_dtype(monkeypatch):
     monkeypatch.setattr(compiled, "ENABLED", True)
-    assert pool._compiled_pool(np.float32) is not None
-    assert pool._compiled_pool(np.int64) is None
+    assert compiled.kernels_for("pool", np.float32) is not None
+    assert compiled.kernels_for("conv", np.dtype(np.float64), np.float64) is not None
+    assert compiled.kernels_for("pool", np.int64) is None
+    assert compiled.kernels_for("conv", np.float32, np.float64) is None
     monkeypatch.setattr(compiled, "ENABLED", False)
-    assert pool._compiled_pool(np.float64) is None
+    assert compiled.kernels_for("pool", np.float64) is None
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,8 @@ import itertools
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from . import compiled
+
 Pair = tuple[int, int]
 
 
@@ -222,16 +224,22 @@ def _correlate_taps_first(x, w, stride, padding, dilation, groups, out_hw, bias=
     slab = max(1, SLAB_BYTES // max(1, G * KH * KW * Fg * H * W * x.itemsize))
     rows = [overlap_slices(H, OH, a * dh - pt, sh) for a in range(KH)]
     cols = [overlap_slices(W, OW, b * dw - pl, sw) for b in range(KW)]
+    # flat: y.flat[m] += z_t.flat[m + offset[t]] for the m in [first[t], last[t]) that are in range
+    offset = np.array([(a * dh - pt) * W + b * dw for a in range(KH) for b in range(KW)])
+    first, last = np.maximum(0, -offset), np.minimum(OH * W, H * W - offset)
+    fast = compiled.kernels_for("conv", y.dtype, x.dtype, w.dtype) if flat else None
     for n0 in range(0, N, slab):
         n1 = min(N, n0 + slab)
         x_slab = pad_nd(x[n0:n1], widths) if flat else x[n0:n1]
         z = (w_taps @ x_slab.reshape(n1 - n0, G, Cg, H * W)).reshape(n1 - n0, G, KH, KW, Fg, H * W)
-        for a, b in itertools.product(range(KH), range(KW)):
-            if flat:                           # y.flat[m] += z.flat[m + offset], in range
-                offset = (a * dh - pt) * W + b * dw
-                first, last = max(0, -offset), min(OH * W, H * W - offset)
-                if first < last:
-                    y[n0:n1, :, :, first:last] += z[:, :, a, b, :, first + offset:last + offset]
+        if fast is not None:                   # all taps in one pass over y
+            fast.add_taps(y[n0:n1], z.reshape(n1 - n0, G, KH * KW, Fg, H * W), offset, first, last)
+            continue
+        for t, (a, b) in enumerate(itertools.product(range(KH), range(KW))):
+            if flat:
+                m0, m1, o = first[t], last[t], offset[t]
+                if m0 < m1:
+                    y[n0:n1, :, :, m0:m1] += z[:, :, a, b, :, m0 + o:m1 + o]
             else:
                 (out_rows, in_rows), (out_cols, in_cols) = rows[a], cols[b]
                 y_tap = y[n0:n1].reshape(n1 - n0, G, Fg, OH, OW)[..., out_rows, out_cols]

@@ -28,9 +28,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from . import FLOATS
 from ..kernels import correlate2d, dilate2d, out_size, pad_nd
-
-FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def depthwise_conv2d(x: np.ndarray, w: np.ndarray, stride, padding, dilation) -> np.ndarray:
@@ -102,7 +101,7 @@ def depthwise_weight_grad(dy, x, w_shape, stride, padding, dilation) -> np.ndarr
 
 
 def _compiles(x: np.ndarray, w: np.ndarray) -> bool:
-    return x.dtype in FLOATS and w.dtype == x.dtype
+    return x.dtype.name in FLOATS and w.dtype == x.dtype
 
 
 def phase_grid(x_shape, padding, stride) -> tuple[int, int]:
@@ -236,3 +235,25 @@ def _correlate_weight(x, dy, at, stride, grid, phase, offset, dw):
                     for p in range(1, L):
                         total += src[p] * g[p]
                     taps_dw[o, c, t] += total
+
+
+@numba.njit(cache=True)
+def add_taps(y, z, offset, first, last):
+    """y[s, g, f, m] += z[s, g, t, f, m + offset[t]] for first[t] <= m < last[t], tap t by tap t:
+    the shifted adds of correlate2d's taps-first layout (kernels._correlate_taps_first), each
+    plane of y summed in cache. The same sums in the same order as NumPy's tap-by-tap adds, so
+    the result is the same to the bit; NumPy makes one pass over all of y per tap.
+
+    y: (S, G, F/G, M), z: (S, G, T, F/G, P), offset, first, last: (T,), written into y.
+    """
+    S, G, Fg, M = y.shape
+    for s in range(S):
+        for g in range(G):
+            for f in range(Fg):
+                out = y[s, g, f]
+                for t in range(offset.size):
+                    if first[t] < last[t]:
+                        dst = out[first[t]:last[t]]
+                        src = z[s, g, t, f, first[t] + offset[t]:last[t] + offset[t]]
+                        for m in range(dst.size):
+                            dst[m] += src[m]

@@ -32,14 +32,6 @@ def tap_dtype(kernel):
     return np.int8 if kernel[0] * kernel[1] < 128 else np.int32
 
 
-def _compiled_pool(dtype):
-    """The compiled kernels for this dtype when they are switched on (imported only then), else None."""
-    if compiled.ENABLED and np.dtype(dtype) in (np.float32, np.float64):
-        from ..compiled import pool
-        return pool
-    return None
-
-
 def window_max(x: np.ndarray, kernel, stride, padding, dilation) -> tuple[np.ndarray, np.ndarray]:
     """y[n,c,i,j] = max of window (i, j), and tap[n,c,i,j] = a*KW + b of its maximum.
 
@@ -139,7 +131,7 @@ def route2d(dy, tap, *, size, kernel, stride, padding, dilation):
     # where windows do not overlap (stride at least the window's extent) every cell is the tap
     # of at most one window: plain writes
     overlap = sh < (KH - 1) * dh + 1 or sw < (KW - 1) * dw + 1
-    kernels = _compiled_pool(dy.dtype)
+    kernels = compiled.kernels_for("pool", dy.dtype)
     if kernels is not None:
         dx = np.zeros((N, C) + tuple(size), dtype=dy.dtype)
         kernels.route(np.ascontiguousarray(dy), np.ascontiguousarray(tap), dx, kernel, stride,
