@@ -190,8 +190,8 @@ def test_dilate2d_inserts_zeros_and_slicing_undoes_it(stride):
     ((3, 3), (2, 2), ((1, 1), (1, 1)), 1), ((1, 1), (3, 2), ((0, 0), (0, 0)), 2),
     ((4, 3), (2, 3), ((2, 0), (1, 2)), 1), ((5, 5), (3, 3), ((2, 2), (0, 1)), 2)])
 def test_input_grad_by_phases_equals_dilated_form(kernel, stride, padding, groups):
-    """The stride-phase split of dX is exact: same values as the correlation of the dilated dY,
-    and (both being made of primitives) the same second derivatives."""
+    """The stride-phase split of dX (a plain backward pass's form) is exact: the same values as
+    the correlation of the dilated dY (the recorded textbook form)."""
     import tinygrad_conv as tc
     from tinygrad_conv.ops import conv
     x_shape = (2, 2 * groups, 9, 8)
@@ -199,19 +199,13 @@ def test_input_grad_by_phases_equals_dilated_form(kernel, stride, padding, group
     params = dict(stride=stride, padding=padding, dilation=(1, 1), groups=groups)
     y = conv.conv2d(tc.Tensor(np.zeros(x_shape)), w, **params)
     dy = tc.Tensor(np.random.standard_normal(y.shape), requires_grad=True)
-    by_phases = conv._input_grad_by_phases(dy, w, x_shape, stride=stride, padding=padding,
-                                           groups=groups)
+    with tc.no_grad():
+        by_phases = conv._input_grad_by_phases(dy, w, x_shape, stride=stride, padding=padding,
+                                               groups=groups)
     dilated = conv.conv2d_input_grad(dy, w, x_shape, **params)      # recording: the textbook form
     assert "dilate2d" in {t.node.op.name for t in tc.toposort(dilated) if t.node is not None}
+    assert by_phases.node is None and by_phases.dtype == dilated.dtype
     np.testing.assert_allclose(by_phases.data, dilated.data, rtol=1e-12, atol=1e-12)
-    probe = np.random.standard_normal(x_shape)
-    grads = []
-    for dx in (by_phases, dilated):
-        (dx * tc.Tensor(probe)).sum().backward()
-        grads.append((dy.grad.data, w.grad.data))
-        dy.grad = w.grad = None
-    for a, b in zip(*grads):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
 def test_correlate2d_input_cropped_away_gives_zeros():

@@ -4,14 +4,16 @@ Shapes: x (N, C, H, W), w (F, C/G, KH, KW), y (N, F, OH, OW), G groups.
 Parameters arrive normalised: stride=(sh, sw), padding=((top, bottom), (left, right)),
 dilation=(dh, dw), groups=G. A negative padding crops (the VJPs use that to drop remainders).
 """
+import itertools
+
 import numpy as np
 
 from .. import compiled
 from ..autograd import Tensor, is_grad_enabled, primitive
 from ..autograd.composites import composite
-from ..kernels import add_channel_bias, correlate2d, correlate2d_transposed
+from ..kernels import add_channel_bias, correlate2d, correlate2d_transposed, overlap_slices
 from .reduce import sum_
-from .shape import cat, dilate2d, flip, getitem, pad, permute, reshape
+from .shape import dilate2d, flip, getitem, permute, reshape
 
 
 @primitive
@@ -138,26 +140,28 @@ def _input_grad_by_phases(dy: Tensor, w: Tensor, x_shape: tuple, *, stride, padd
     so each phase (rh, rw) is an exact full convolution of the undilated dY with the sub-kernel
     W[:, :, rh::sh, rw::sw], and interleaving the s*s phases rebuilds dX_pad with s² times fewer
     multiply-adds. Rows past the last window come out as zero by themselves (no tap reaches them).
+    Each phase is written straight into its rows and columns of dX (every s-th, the padding
+    dropped), so this form is not recorded: it runs in a plain backward pass only.
     dy: (N, F, OH, OW), w: (F, C/G, KH, KW) -> dx: (N, C, H, W)
     """
     N, C, H, W = x_shape
     (pt, pb), (pl, pr) = padding
     (sh, sw), (OH, OW) = stride, dy.shape[2:]
     Qh, Qw = -(-(H + pt + pb) // sh), -(-(W + pl + pr) // sw)     # rows, columns per phase
-    phase_rows = []
-    for r in range(sh):
-        phases = []
-        for c in range(sw):
-            w_phase = getitem(w, index=(slice(None), slice(None), slice(r, None, sh), slice(c, None, sw)))
-            KHp, KWp = w_phase.shape[2:]
-            if KHp == 0 or KWp == 0:                 # stride > kernel: no tap lands on this phase
-                phase = Tensor(np.zeros((N, C, Qh, Qw), dtype=dy.dtype))
-            else:
-                phase = conv2d(dy, rot180_transposed(w_phase, groups), stride=(1, 1),
-                               padding=((KHp - 1, Qh - OH), (KWp - 1, Qw - OW)), dilation=(1, 1),
-                               groups=groups)
-            phases.append(reshape(phase, shape=(N, C, Qh, 1, Qw, 1)))
-        phase_rows.append(cat(*phases, axis=5))
-    # (N, C, Qh, sh, Qw, sw) -> row q*sh + r, column q'*sw + c of the padded input
-    dx_pad = reshape(cat(*phase_rows, axis=3), shape=(N, C, Qh * sh, Qw * sw))
-    return pad(dx_pad, widths=((-pt, H + pt - Qh * sh), (-pl, W + pl - Qw * sw)))
+    # rows (columns) that a negative padding crops off the windows get no gradient
+    covered = min(pt, pl) >= 0 and Qh * sh - pt >= H and Qw * sw - pl >= W
+    dx = (np.empty if covered else np.zeros)(x_shape, dtype=np.result_type(dy.data, w.data))
+    for r, c in itertools.product(range(sh), range(sw)):
+        # phase row q is padded row q*sh + r, i.e. row q*sh + r - pt of dx: the q that land in dx
+        (q_rows, dx_rows), (q_cols, dx_cols) = (overlap_slices(H, Qh, r - pt, sh),
+                                                overlap_slices(W, Qw, c - pl, sw))
+        w_phase = getitem(w, index=(slice(None), slice(None), slice(r, None, sh), slice(c, None, sw)))
+        KHp, KWp = w_phase.shape[2:]
+        if KHp == 0 or KWp == 0:                 # stride > kernel: no tap lands on this phase
+            dx[:, :, dx_rows, dx_cols] = 0
+            continue
+        phase = conv2d(dy, rot180_transposed(w_phase, groups), stride=(1, 1),
+                       padding=((KHp - 1, Qh - OH), (KWp - 1, Qw - OW)), dilation=(1, 1),
+                       groups=groups)
+        dx[:, :, dx_rows, dx_cols] = phase.data[:, :, q_rows, q_cols]
+    return Tensor(dx)
