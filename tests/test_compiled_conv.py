@@ -20,7 +20,7 @@ import tinygrad_conv as tc  # noqa: E402
 import tinygrad_conv.functional as F  # noqa: E402
 from tinygrad_conv import compiled  # noqa: E402
 from tinygrad_conv.compiled import conv as fast  # noqa: E402
-from tinygrad_conv.kernels import correlate2d, out_size  # noqa: E402
+from tinygrad_conv.kernels import correlate2d, correlate2d_transposed, out_size  # noqa: E402
 from tinygrad_conv.ops import conv as conv_ops  # noqa: E402
 
 from test_nan_inf import NONFINITE, _quiet, assert_same_entries as same_entries  # noqa: E402,F401
@@ -205,6 +205,35 @@ def test_compiled_taps_first_adds_give_numpys_sums_to_the_bit(case):
             results[enabled] = correlate2d(x, w, (1, 1), padding, dilation, groups)
     assert calls == [1]
     assert results[True].dtype == results[False].dtype == x.dtype
+    np.testing.assert_array_equal(results[True], results[False])
+
+
+@given(depthwise_cases(), st.integers(1, 3), st.integers(1, 2),
+       st.sampled_from([np.float32, np.float64]))
+@SETTINGS
+def test_compiled_scatter_adds_give_numpys_sums_to_the_bit(case, channels, groups, dtype):
+    """kernels.correlate2d_transposed (dX as a scatter, which a plain backward pass with the
+    compiled kernels uses for every stride > 1) with its adds compiled and in NumPy."""
+    x, w, dy, stride, padding, dilation = case
+    padding = tuple((max(b, 0), max(a, 0)) for b, a in padding)
+    rng = np.random.default_rng(0)
+    KH, KW = w.shape[2:]
+    w = rng.standard_normal((groups * channels, x.shape[1], KH, KW)).astype(dtype)
+    OH = out_size(x.shape[2], KH, stride[0], *padding[0], dilation[0])
+    OW = out_size(x.shape[3], KW, stride[1], *padding[1], dilation[1])
+    if OH < 1 or OW < 1:
+        return
+    dy = rng.standard_normal((x.shape[0], groups * channels, OH, OW)).astype(dtype)
+    x_shape = (x.shape[0], groups * x.shape[1]) + x.shape[2:]
+    calls, results = [], {}
+    for enabled in (True, False):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(compiled, "ENABLED", enabled)
+            patch.setattr(fast, "scatter_taps",
+                          lambda *a, _f=fast.scatter_taps: calls.append(1) or _f(*a))
+            results[enabled] = correlate2d_transposed(dy, w, x_shape, stride, padding, dilation,
+                                                      groups)
+    assert calls and results[True].dtype == results[False].dtype == dtype
     np.testing.assert_array_equal(results[True], results[False])
 
 

@@ -329,9 +329,13 @@ def correlate2d_transposed(dy: np.ndarray, w: np.ndarray, x_shape: tuple, stride
     w_t = np.ascontiguousarray(w.reshape(G, Fg, Cg * KH * KW).transpose(0, 2, 1))
     dx = np.zeros((N, G, Cg, Hp, Wp), dtype=np.result_type(dy, w))
     slab = max(1, SLAB_BYTES // max(1, G * Cg * KH * KW * OH * OW * dy.itemsize))
+    fast = compiled.kernels_for("conv", dx.dtype, dy.dtype, w.dtype)
     for n0 in range(0, N, slab):
         n1 = min(N, n0 + slab)
         z = (w_t @ dy[n0:n1].reshape(n1 - n0, G, Fg, OH * OW)).reshape(n1 - n0, G, Cg, KH, KW, OH, OW)
+        if fast is not None:                   # all taps in one pass over dx
+            fast.scatter_taps(dx[n0:n1], z, stride, dilation)
+            continue
         for a, b in itertools.product(range(KH), range(KW)):
             dx[n0:n1, :, :, a * dh:a * dh + (OH - 1) * sh + 1:sh,
                b * dw:b * dw + (OW - 1) * sw + 1:sw] += z[:, :, :, a, b]

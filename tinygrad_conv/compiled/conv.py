@@ -257,3 +257,26 @@ def add_taps(y, z, offset, first, last):
                         src = z[s, g, t, f, first[t] + offset[t]:last[t] + offset[t]]
                         for m in range(dst.size):
                             dst[m] += src[m]
+
+
+@numba.njit(cache=True)
+def scatter_taps(dx, z, stride, dilation):
+    """dx[s, g, c, a*dh + i*sh, b*dw + j*sw] += z[s, g, c, a, b, i, j], tap (a, b) by tap: the
+    adds of kernels.correlate2d_transposed, each plane of dx summed in cache. The same sums in
+    the same order as NumPy's tap-by-tap strided adds, so the result is the same to the bit.
+
+    dx: (S, G, C/G, Hp, Wp), z: (S, G, C/G, KH, KW, OH, OW), written into dx.
+    """
+    S, G, Cg, KH, KW, OH, OW = z.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    for s in range(S):
+        for g in range(G):
+            for c in range(Cg):
+                plane = dx[s, g, c]
+                for a in range(KH):
+                    for b in range(KW):
+                        taps = z[s, g, c, a, b]
+                        for i in range(OH):
+                            row, src = plane[a * dh + i * sh, b * dw:], taps[i]
+                            for j in range(OW):
+                                row[j * sw] += src[j]

@@ -101,8 +101,12 @@ def conv2d_input_grad(dy: Tensor, w: Tensor, x_shape: tuple, *, stride, padding,
     a finite W: 0 * Inf is NaN. A plain backward pass with an Inf or NaN weight therefore
     scatters instead (kernels.correlate2d_transposed: only real dY, W pairs are multiplied), so
     dX is NaN exactly where PyTorch's is. (The recorded textbook form cannot avoid those zeros.)
+    With the compiled kernels, whose scatter adds every tap in one pass, a plain backward pass
+    scatters for every stride > 1 too.
     """
-    if not is_grad_enabled() and not np.isfinite(w.data).all():
+    scatter = not np.isfinite(w.data).all() or (
+        stride != (1, 1) and compiled.kernels_for("conv", dy.dtype, w.dtype) is not None)
+    if not is_grad_enabled() and scatter:
         return Tensor(correlate2d_transposed(dy.data, w.data, x_shape, stride, padding, dilation,
                                              groups))
     if stride != (1, 1) and dilation == (1, 1) and not is_grad_enabled():
