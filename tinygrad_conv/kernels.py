@@ -234,16 +234,16 @@ def _correlate_taps_first(x, w, stride, padding, dilation, groups, out_hw, bias=
         z = (w_taps @ x_slab.reshape(n1 - n0, G, Cg, H * W)).reshape(n1 - n0, G, KH, KW, Fg, H * W)
         if fast is not None:                   # all taps in one pass over y
             fast.add_taps(y[n0:n1], z.reshape(n1 - n0, G, KH * KW, Fg, H * W), offset, first, last)
-            continue
-        for t, (a, b) in enumerate(itertools.product(range(KH), range(KW))):
-            if flat:
-                m0, m1, o = first[t], last[t], offset[t]
-                if m0 < m1:
-                    y[n0:n1, :, :, m0:m1] += z[:, :, a, b, :, m0 + o:m1 + o]
-            else:
-                (out_rows, in_rows), (out_cols, in_cols) = rows[a], cols[b]
-                y_tap = y[n0:n1].reshape(n1 - n0, G, Fg, OH, OW)[..., out_rows, out_cols]
-                y_tap += z[:, :, a, b, :].reshape(n1 - n0, G, Fg, H, W)[..., in_rows, in_cols]
+        else:
+            for t, (a, b) in enumerate(itertools.product(range(KH), range(KW))):
+                if flat:
+                    m0, m1, o = first[t], last[t], offset[t]
+                    if m0 < m1:
+                        y[n0:n1, :, :, m0:m1] += z[:, :, a, b, :, m0 + o:m1 + o]
+                else:
+                    (out_rows, in_rows), (out_cols, in_cols) = rows[a], cols[b]
+                    y_tap = y[n0:n1].reshape(n1 - n0, G, Fg, OH, OW)[..., out_rows, out_cols]
+                    y_tap += z[:, :, a, b, :].reshape(n1 - n0, G, Fg, H, W)[..., in_rows, in_cols]
         del z, x_slab                          # one slab alive at a time
     _add_bias(y, bias, (G, Fg, 1))
     if flat:
@@ -335,9 +335,9 @@ def correlate2d_transposed(dy: np.ndarray, w: np.ndarray, x_shape: tuple, stride
         z = (w_t @ dy[n0:n1].reshape(n1 - n0, G, Fg, OH * OW)).reshape(n1 - n0, G, Cg, KH, KW, OH, OW)
         if fast is not None:                   # all taps in one pass over dx
             fast.scatter_taps(dx[n0:n1], z, stride, dilation)
-            continue
-        for a, b in itertools.product(range(KH), range(KW)):
-            dx[n0:n1, :, :, a * dh:a * dh + (OH - 1) * sh + 1:sh,
-               b * dw:b * dw + (OW - 1) * sw + 1:sw] += z[:, :, :, a, b]
+        else:
+            for a, b in itertools.product(range(KH), range(KW)):
+                dx[n0:n1, :, :, a * dh:a * dh + (OH - 1) * sh + 1:sh,
+                   b * dw:b * dw + (OW - 1) * sw + 1:sw] += z[:, :, :, a, b]
         del z                                  # one slab alive at a time
     return pad_nd(dx.reshape(N, G * Cg, Hp, Wp), ((-pt, H + pt - Hp), (-pl, W + pl - Wp)))
