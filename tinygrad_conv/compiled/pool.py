@@ -18,20 +18,25 @@ def route(dy, tap, dx, kernel, stride, padding, dilation, overlap):
     OH, OW = dy.shape[2], dy.shape[3]
     KH, KW, sh, sw = kernel[0], kernel[1], stride[0], stride[1]
     pt, pl, dh, dw = padding[0], padding[1], dilation[0], dilation[1]
-    for plane in range(N * C):
-        n, c = plane // C, plane % C
-        # without overlap a cell has at most one window: one pass, each cell written once; with
-        # overlap one pass per tap t, so every cell adds its windows in the order of their taps
-        for t in range(KH * KW if overlap else 1):
-            for i in range(OH):
-                for j in range(OW):
-                    won = tap[n, c, i, j]
-                    if overlap and won != t:
-                        continue
-                    h = i * sh - pt + (won // KW) * dh
-                    w = j * sw - pl + (won % KW) * dw
-                    if 0 <= h < H and 0 <= w < W:
-                        if overlap:
-                            dx[n, c, h, w] += dy[n, c, i, j]
-                        else:
-                            dx[n, c, h, w] = dy[n, c, i, j]
+    # tap t = a*KW + b sits a*dh - pt rows and b*dw - pl columns from its window's corner in x
+    # (looked up: a division per cell would cost more than the rest of the loop)
+    down, across = np.empty(KH * KW, np.int64), np.empty(KH * KW, np.int64)
+    for t in range(KH * KW):
+        down[t], across[t] = (t // KW) * dh - pt, (t % KW) * dw - pl
+    for n in range(N):
+        for c in range(C):
+            grad, taps, out = dy[n, c], tap[n, c], dx[n, c]
+            # without overlap a cell has at most one window: one pass, each cell written once;
+            # with overlap one pass per tap t, so every cell adds its windows in tap order
+            for t in range(KH * KW if overlap else 1):
+                for i in range(OH):
+                    for j in range(OW):
+                        won = taps[i, j]
+                        if overlap and won != t:
+                            continue
+                        h, w = i * sh + down[won], j * sw + across[won]
+                        if 0 <= h < H and 0 <= w < W:
+                            if overlap:
+                                out[h, w] += grad[i, j]
+                            else:
+                                out[h, w] = grad[i, j]
