@@ -2,6 +2,7 @@
 
     python benchmarks/compiled_kernels.py              # 15 timed runs per candidate
     python benchmarks/compiled_kernels.py --repeats 60
+    python benchmarks/compiled_kernels.py --first-call # what compiling costs, in fresh processes
 
 Each row runs the same op twice, with the compiled kernels switched on and off
 (tinygrad_conv.compiled.ENABLED), taking turns in rounds as benchmarks/run.py does, and prints
@@ -12,10 +13,16 @@ faster). The rows are the kernels where NumPy is bound by passes over memory:
 - dX of a stride-2 conv: stride phases on NumPy, a scatter with one pass per plane compiled;
 - max-pool's backward routing.
 Needs numba (`pip install -e ".[fast]"`).
+
+--first-call times the first call of each kind of kernel in a fresh interpreter (numba imported
+beforehand, so the figure is the compile or the cache load alone): once after deleting numba's
+on-disk cache of tinygrad_conv/compiled (its .nbi/.nbc files, written again by that run), then
+once with the cache.
 """
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 
@@ -75,6 +82,29 @@ ROWS = {
 }
 
 
+FIRST_CALLS = {
+    "depthwise conv2d, forward + backward":
+        "F.conv2d(x(2, 4, 8, 8), x(4, 1, 3, 3), padding=1, groups=4)",
+    "taps-first adds (dX of a 6 -> 16 channel k5 conv)": "F.conv2d(x(2, 6, 14, 14), x(16, 6, 5, 5))",
+    "scatter adds (dX of a stride-2 conv)": "F.conv2d(x(2, 8, 8, 8), x(8, 8, 3, 3), stride=2)",
+    "max-pool routing": "F.max_pool2d(x(2, 3, 8, 8), 2)",
+}
+FIRST_CALL = """import time, numba, numpy as np, tinygrad_conv as tc, tinygrad_conv.functional as F
+x = lambda *s: tc.tensor(np.ones(s, np.float32), requires_grad=True)
+start = time.perf_counter(); ({}).sum().backward(); print(time.perf_counter() - start)"""
+
+
+def first_calls() -> None:
+    cache = Path(compiled.__file__).parent / "__pycache__"
+    print("| first call of | nothing cached | cached |\n|---|---:|---:|")
+    for name, code in FIRST_CALLS.items():
+        for stale in [*cache.glob("*.nbi"), *cache.glob("*.nbc")]:
+            stale.unlink()
+        seconds = [float(subprocess.run([sys.executable, "-c", FIRST_CALL.format(code)], check=True,
+                                        capture_output=True, text=True).stdout) for _ in range(2)]
+        print(f"| {name} | {seconds[0]:.2f} s | {seconds[1]:.2f} s |", flush=True)
+
+
 def switched(fn, enabled: bool):
     def run():
         compiled.ENABLED = enabled
@@ -86,10 +116,13 @@ def switched(fn, enabled: bool):
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=15, help="timed runs per candidate")
+    parser.add_argument("--first-call", action="store_true", help="time compiling instead")
     args = parser.parse_args(argv)
     if not compiled.ENABLED:
         sys.exit("the compiled kernels are off: install numba (pip install -e '.[fast]') "
                  "and leave TINYGRAD_CONV_COMPILED unset")
+    if args.first_call:
+        return first_calls()
     print("| kernel | NumPy | compiled | compiled / NumPy |\n|---|---:|---:|---:|")
     for name, fn in ROWS.items():
         t = time_turns({"numpy": switched(fn, False), "compiled": switched(fn, True)}, args.repeats)
