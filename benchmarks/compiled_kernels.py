@@ -9,6 +9,8 @@ Each row runs the same op twice, with the compiled kernels switched on and off
 the medians in milliseconds and their ratio (compiled / NumPy: below 1 the compiled loop is
 faster). The rows are the kernels where NumPy is bound by passes over memory:
 - a depthwise conv (forward; dX + dW);
+- dW of LeNet-5's two convs (few weights per filter: a direct loop instead of X_col and a thin
+  product);
 - dX of LeNet-5's second conv, whose taps-first layout adds 25 shifted planes;
 - dX of a stride-2 conv: stride phases on NumPy, a scatter with one pass per plane compiled;
 - max-pool's backward routing.
@@ -56,6 +58,12 @@ def input_grad(x_shape, w_shape, y_shape, **params):
     return lambda: conv.conv2d_input_grad(dy, w, x_shape, **params)
 
 
+def weight_grad(x_shape, w_shape, y_shape, **params):
+    dy, x, w = Tensor(normal(*y_shape)), Tensor(normal(*x_shape)), Tensor(normal(*w_shape),
+                                                                      requires_grad=True)
+    return lambda: conv._conv2d_grads(dy, x, w, **params)
+
+
 def max_pool_route(shape):
     x = normal(*shape)
     y, tap = pool.window_max(x, (2, 2), (2, 2), ((0, 0), (0, 0)), (1, 1))
@@ -72,6 +80,12 @@ ROWS = {
     "depthwise 16,64,16,16 k3 p1: dX + dW":
         conv_vjp((16, 64, 16, 16), (64, 1, 3, 3), (16, 64, 16, 16), stride=(1, 1),
                  padding=((1, 1), (1, 1)), dilation=(1, 1), groups=64),
+    "LeNet's first conv 64,1,28,28 -> 6 k5 p2: dW":
+        weight_grad((64, 1, 28, 28), (6, 1, 5, 5), (64, 6, 28, 28), stride=(1, 1),
+                    padding=((2, 2), (2, 2)), **PLAIN),
+    "LeNet's second conv 64,6,14,14 -> 16 k5: dW":
+        weight_grad((64, 6, 14, 14), (16, 6, 5, 5), (64, 16, 10, 10), stride=(1, 1),
+                    padding=((0, 0), (0, 0)), **PLAIN),
     "LeNet's second conv 64,6,14,14 -> 16 k5: dX":
         input_grad((64, 6, 14, 14), (16, 6, 5, 5), (64, 16, 10, 10), stride=(1, 1),
                    padding=((0, 0), (0, 0)), **PLAIN),

@@ -49,13 +49,15 @@ def depthwise_cases(draw, dtype=np.float64):
     return x, w, dy, stride, padding, dilation
 
 
-def conv2d_vjp(dy, x, w, stride, padding, dilation, enabled: bool):
-    """conv2d's VJP as a plain backward pass runs it, on the compiled path or NumPy's: (dx, dw)."""
+def conv2d_vjp(dy, x, w, stride, padding, dilation, enabled: bool, groups=None):
+    """conv2d's VJP as a plain backward pass runs it, on the compiled path or NumPy's: (dx, dw);
+    depthwise unless groups says otherwise."""
     with pytest.MonkeyPatch.context() as patch, tc.no_grad():
         patch.setattr(compiled, "ENABLED", enabled)
         dx, dw = conv_ops.conv2d_vjp(tc.tensor(dy), tc.tensor(x, requires_grad=True),
                                      tc.tensor(w, requires_grad=True), stride=stride,
-                                     padding=padding, dilation=dilation, groups=x.shape[1])
+                                     padding=padding, dilation=dilation,
+                                     groups=x.shape[1] if groups is None else groups)
     return dx.data, dw.data
 
 
@@ -235,6 +237,46 @@ def test_compiled_scatter_adds_give_numpys_sums_to_the_bit(case, channels, group
                                                       groups)
     assert calls and results[True].dtype == results[False].dtype == dtype
     np.testing.assert_array_equal(results[True], results[False])
+
+
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 6), st.integers(1, 4),
+       st.integers(1, 4), st.integers(1, 9), st.integers(1, 9), st.data())
+@SETTINGS
+def test_compiled_weight_grad_matches_the_numpy_layout(N, C, F_, KH, KW, H, W, data):
+    """dW of a stride-1 conv2d with few weights per filter: the direct loop against NumPy's
+    layout (the same sums in another order), float64 and float32, with a non-finite x falling
+    back to NumPy's exact result."""
+    padding = tuple((data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2))) for _ in range(2))
+    OH, OW = out_size(H, KH, 1, *padding[0]), out_size(W, KW, 1, *padding[1])
+    if OH < 1 or OW < 1:
+        return
+    dtype = data.draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31 - 1)))
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    w = rng.standard_normal((F_, C, KH, KW)).astype(dtype)
+    dy = rng.standard_normal((N, F_, OH, OW)).astype(dtype)
+    if data.draw(st.booleans()):
+        x.flat[data.draw(st.integers(0, x.size - 1))] = data.draw(st.sampled_from(NONFINITE))
+    dw = fast.weight_grad(dy, x, w.shape, padding)
+    _, expected = conv2d_vjp(dy, x, w, (1, 1), padding, (1, 1), enabled=False, groups=1)
+    if not np.isfinite(expected).all():
+        assert dw is None                       # NumPy's result stands
+        return
+    assert dw.dtype == dtype
+    tol = 1e-4 if dtype == np.float32 else 1e-11
+    np.testing.assert_allclose(dw, expected, rtol=tol, atol=tol * np.abs(expected).max())
+
+
+def test_conv2d_takes_the_compiled_weight_grad_for_small_filters_only(monkeypatch):
+    calls = []
+    monkeypatch.setattr(compiled, "ENABLED", True)
+    monkeypatch.setattr(fast, "weight_grad", lambda *a, _f=fast.weight_grad: calls.append(a[2])
+                        or _f(*a))
+    for C, stride in ((6, 1), (32, 1), (6, 2)):        # 150 weights per filter; 288; strided
+        W = tc.randn(4, C, 5, 5, requires_grad=True) if C == 6 else tc.randn(4, C, 3, 3,
+                                                                             requires_grad=True)
+        F.conv2d(tc.randn(2, C, 12, 12), W, stride=stride).sum().backward()
+    assert calls == [(4, 6, 5, 5)]
 
 
 def test_numba_is_imported_only_when_a_compiled_kernel_runs():

@@ -100,6 +100,21 @@ def depthwise_weight_grad(dy, x, w_shape, stride, padding, dilation) -> np.ndarr
     return dw
 
 
+def weight_grad(dy: np.ndarray, x: np.ndarray, w_shape, padding) -> np.ndarray | None:
+    """dW[f, c, a, b] = sum_{n, i, j} pad(x)[n, c, i + a, j + b] * dy[n, f, i, j]: dW = X ⋆ dY
+    of a stride-1, undilated, ungrouped conv2d, by the direct loop _weight_grad.
+
+    dy: (N, F, OH, OW), x: (N, C, H, W) -> dw: w_shape (F, C, KH, KW); None (NumPy's layout)
+    for another dtype, a negative padding, or a dW that comes out non-finite: the loop meets the
+    zeros of dY's wrapped columns with real pixels, which NumPy's layouts leave out.
+    """
+    if not _compiles(x, dy) or min(min(pair) for pair in padding) < 0:
+        return None
+    dw = np.empty(w_shape, dtype=x.dtype)
+    _weight_grad(pad_nd(x, padding), np.ascontiguousarray(dy), dw)
+    return dw if np.isfinite(dw).all() else None
+
+
 def _compiles(x: np.ndarray, w: np.ndarray) -> bool:
     return x.dtype.name in FLOATS and w.dtype == x.dtype
 
@@ -271,3 +286,54 @@ def scatter_taps(dx, z, stride, dilation):
                             row, src = plane[a * dh + i * sh, b * dw:], taps[i]
                             for j in range(OW):
                                 row[j * sw] += src[j]
+
+
+@numba.njit(cache=True, fastmath={"reassoc"})
+def _weight_grad(xp, dy, dw):
+    """dw[f, c].flat[a*KW + b] = sum_{n, p} xp[n, c].flat[a*Wp + b + p] * DY[n, f, p]
+
+    xp: the padded x (N, C, Hp, Wp); DY: dY laid on the flat grid of pitch Wp (zeros in the
+    wrapped columns j >= OW), dy: (N, F, OH, OW) -> dw: (F, C, KH, KW), written in place. Each
+    window of xp is read once for four filters at a time (four sums in registers); each sum over
+    p is a dot product the vector units may add in any order ("reassoc").
+    """
+    N, C, Hp, Wp = xp.shape
+    F, OH, OW = dy.shape[1], dy.shape[2], dy.shape[3]
+    KH, KW = dw.shape[2], dw.shape[3]
+    L = (OH - 1) * Wp + OW
+    grid = np.zeros((F, OH * Wp), dtype=dy.dtype)
+    zero = np.zeros(1, dtype=dw.dtype)[0]
+    out = dw.reshape(F, C, KH * KW)
+    out[:] = 0
+    for n in range(N):
+        for f in range(F):
+            for i in range(OH):
+                row, src = grid[f, i * Wp:], dy[n, f, i]
+                for j in range(OW):
+                    row[j] = src[j]
+        for c in range(C):
+            plane = xp[n, c].ravel()
+            for t in range(KH * KW):
+                window = plane[(t // KW) * Wp + t % KW:]
+                f = 0
+                while f < F:
+                    if f + 4 <= F:                   # four filters per pass over the window
+                        g0, g1, g2, g3 = grid[f], grid[f + 1], grid[f + 2], grid[f + 3]
+                        s0 = s1 = s2 = s3 = zero
+                        for p in range(L):
+                            v = window[p]
+                            s0 += v * g0[p]
+                            s1 += v * g1[p]
+                            s2 += v * g2[p]
+                            s3 += v * g3[p]
+                        out[f, c, t] += s0
+                        out[f + 1, c, t] += s1
+                        out[f + 2, c, t] += s2
+                        out[f + 3, c, t] += s3
+                        f += 4
+                    else:
+                        g0, s0 = grid[f], zero
+                        for p in range(L):
+                            s0 += window[p] * g0[p]
+                        out[f, c, t] += s0
+                        f += 1

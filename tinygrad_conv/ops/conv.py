@@ -52,6 +52,14 @@ def conv2d_vjp(dy, x, w, b=None, *, stride, padding, dilation, groups):
     return (dx, dw) if b is None else (dx, dw, db)
 
 
+# With the compiled kernels, a weight of at most this many entries per filter (C*KH*KW) gets its
+# dW from a direct loop: NumPy's layout (an X_col copy of 5 MB for LeNet's convs, then a thin
+# product) is slower there, and BLAS faster above. Measured: 64,1,28,28 -> 6 k5 (25 entries)
+# 1.5 -> 0.4 ms; 64,6,14,14 -> 16 k5 (150) 1.2 -> 1.0; 32,3,32,32 -> 32 k3 (27) 2.2 -> 1.5;
+# 32,32,32,32 -> 32 k3 (288) 10.8 -> 14.6.
+SMALL_FILTER = 150
+
+
 def _conv2d_grads(dy, x, w, *, stride, padding, dilation, groups):
     """(dX, dW) of y = pad(x) ⋆ w; None for an input that needs no gradient."""
     if compiled_depthwise(x, groups) and not is_grad_enabled():
@@ -69,6 +77,11 @@ def _conv2d_grads(dy, x, w, *, stride, padding, dilation, groups):
                            groups=groups) if x.requires_grad else None
     if not w.requires_grad:
         return dx, None
+    if (stride == dilation == (1, 1) and groups == 1 and Cg * KH * KW <= SMALL_FILTER
+            and not is_grad_enabled() and compiled.kernels_for("conv", x.dtype, dy.dtype)):
+        from ..compiled.conv import weight_grad       # few weights per filter: a direct loop
+        if (dw := weight_grad(dy.data, x.data, w.shape, padding)) is not None:
+            return dx, Tensor(dw)
     # dW = X ⋆ dY: correlate the padded input with dY. Batch plays the role of channels
     # ([C, N, H, W] ⋆ [F, N, OH, OW] -> [C, F, KH, KW]), the forward stride becomes dY's dilation
     # and the forward dilation the stride; the unread remainder rows are cropped (negative padding).
