@@ -101,10 +101,12 @@ FIRST_CALLS = {
         "F.conv2d(x(2, 4, 8, 8), x(4, 1, 3, 3), padding=1, groups=4)",
     "taps-first adds (dX of a 6 -> 16 channel k5 conv)": "F.conv2d(x(2, 6, 14, 14), x(16, 6, 5, 5))",
     "scatter adds (dX of a stride-2 conv)": "F.conv2d(x(2, 8, 8, 8), x(8, 8, 3, 3), stride=2)",
+    "dW loop (a first layer, few weights per filter)":
+        "F.conv2d(x(2, 1, 8, 8, grad=False), x(4, 1, 3, 3))",
     "max-pool routing": "F.max_pool2d(x(2, 3, 8, 8), 2)",
 }
 FIRST_CALL = """import time, numba, numpy as np, tinygrad_conv as tc, tinygrad_conv.functional as F
-x = lambda *s: tc.tensor(np.ones(s, np.float32), requires_grad=True)
+x = lambda *s, grad=True: tc.tensor(np.ones(s, np.float32), requires_grad=grad)
 start = time.perf_counter(); ({}).sum().backward(); print(time.perf_counter() - start)"""
 
 

@@ -2,8 +2,9 @@
 
 The NumPy kernels (kernels.py, ops/) are the default and the reference. When numba is installed,
 the kernels here replace a few of them where NumPy is bound by passes over memory (depthwise
-convolution, the shifted adds of correlate2d's taps-first layout, max-pool's routing); each
-computes the same sums as its NumPy twin, in the same order of taps, and is tested against it.
+convolution, the shifted adds after a conv's product, the dW of filters with few weights,
+max-pool's routing). Each is tested against its NumPy twin: the shifted adds and the routing
+give its sums to the bit, the other loops add the same products in another order.
 Set TINYGRAD_CONV_COMPILED=0 to switch them off (the reference path), e.g. to compare the two.
 
 ENABLED: whether compiled kernels are used in this process (numba importable and not switched off).

@@ -1,4 +1,9 @@
-"""Depthwise convolution by numba loops: conv2d with groups = C and weight (F, 1, KH, KW), F = m*C.
+"""Convolution loops compiled by numba, for where NumPy makes many passes over memory:
+- depthwise convolution (conv2d with groups = C and weight (F, 1, KH, KW), F = m*C): forward,
+  dX and dW, below;
+- the shifted adds after a conv's product (add_taps for correlate2d's taps-first layout,
+  scatter_taps for the dX scatter), which add every tap into each plane while it is in cache;
+- dW of a stride-1 conv whose filters have few weights (weight_grad), a direct loop of dots.
 
 NumPy has no product to hand a depthwise convolution to: each channel meets only its own KH*KW
 weights, so every layout of kernels.correlate2d is a long series of passes over the activations.
