@@ -73,6 +73,8 @@ def max_pool_route(shape):
 
 
 PLAIN = dict(dilation=(1, 1), groups=1)
+LENET_2 = ((64, 6, 14, 14), (16, 6, 5, 5), (64, 16, 10, 10))       # x, w, y of its second conv
+UNPADDED = dict(stride=(1, 1), padding=((0, 0), (0, 0)), **PLAIN)
 ROWS = {
     "depthwise 16,64,16,16 k3 p1: forward":
         conv_forward((16, 64, 16, 16), (64, 1, 3, 3), stride=(1, 1), padding=((1, 1), (1, 1)),
@@ -83,12 +85,8 @@ ROWS = {
     "LeNet's first conv 64,1,28,28 -> 6 k5 p2: dW":
         weight_grad((64, 1, 28, 28), (6, 1, 5, 5), (64, 6, 28, 28), stride=(1, 1),
                     padding=((2, 2), (2, 2)), **PLAIN),
-    "LeNet's second conv 64,6,14,14 -> 16 k5: dW":
-        weight_grad((64, 6, 14, 14), (16, 6, 5, 5), (64, 16, 10, 10), stride=(1, 1),
-                    padding=((0, 0), (0, 0)), **PLAIN),
-    "LeNet's second conv 64,6,14,14 -> 16 k5: dX":
-        input_grad((64, 6, 14, 14), (16, 6, 5, 5), (64, 16, 10, 10), stride=(1, 1),
-                   padding=((0, 0), (0, 0)), **PLAIN),
+    "LeNet's second conv 64,6,14,14 -> 16 k5: dW": weight_grad(*LENET_2, **UNPADDED),
+    "LeNet's second conv 64,6,14,14 -> 16 k5: dX": input_grad(*LENET_2, **UNPADDED),
     "32,64,16,16 -> 64 k3 s2 p1: dX":
         input_grad((32, 64, 16, 16), (64, 64, 3, 3), (32, 64, 8, 8), stride=(2, 2),
                    padding=((1, 1), (1, 1)), **PLAIN),
