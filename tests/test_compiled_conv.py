@@ -197,14 +197,16 @@ def taps_first_cases(draw):
 @SETTINGS
 def test_compiled_taps_first_adds_give_numpys_sums_to_the_bit(case):
     """kernels._correlate_taps_first with its shifted adds compiled (one pass over y) and in
-    NumPy (one pass per tap): the same sums in the same order."""
+    NumPy (one pass per tap): the same sums in the same order. The loops are handed in as
+    ops/conv.py hands them (kernels.py imports nothing of the compiled path)."""
     x, w, padding, dilation, groups = case
     calls, results = [], {}
     for enabled in (True, False):
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(compiled, "ENABLED", enabled)
             patch.setattr(fast, "add_taps", lambda *a, _f=fast.add_taps: calls.append(1) or _f(*a))
-            results[enabled] = correlate2d(x, w, (1, 1), padding, dilation, groups)
+            results[enabled] = correlate2d(x, w, (1, 1), padding, dilation, groups,
+                                           loops=conv_ops.compiled_loops())
     assert calls == [1]
     assert results[True].dtype == results[False].dtype == x.dtype
     np.testing.assert_array_equal(results[True], results[False])
@@ -234,7 +236,7 @@ def test_compiled_scatter_adds_give_numpys_sums_to_the_bit(case, channels, group
             patch.setattr(fast, "scatter_taps",
                           lambda *a, _f=fast.scatter_taps: calls.append(1) or _f(*a))
             results[enabled] = correlate2d_transposed(dy, w, x_shape, stride, padding, dilation,
-                                                      groups)
+                                                      groups, loops=conv_ops.compiled_loops())
     assert calls and results[True].dtype == results[False].dtype == dtype
     np.testing.assert_array_equal(results[True], results[False])
 

@@ -10,8 +10,6 @@ import itertools
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from . import compiled
-
 Pair = tuple[int, int]
 
 
@@ -90,7 +88,8 @@ NO_PADDING = ((0, 0), (0, 0))
 
 
 def correlate2d(x: np.ndarray, w: np.ndarray, stride: Pair = (1, 1), padding=NO_PADDING,
-                dilation: Pair = (1, 1), groups: int = 1, bias: np.ndarray | None = None) -> np.ndarray:
+                dilation: Pair = (1, 1), groups: int = 1, bias: np.ndarray | None = None,
+                loops=None) -> np.ndarray:
     """y[n, f, i, j] = sum_{c, a, b} pad(x)[n, g*C/G + c, i*sh + a*dh, j*sw + b*dw] * w[f, c, a, b]
                        (+ bias[f])
 
@@ -116,6 +115,9 @@ def correlate2d(x: np.ndarray, w: np.ndarray, stride: Pair = (1, 1), padding=NO_
       tap and pixel; Z holds only F/G, and no zero of the padding gets multiplied.
     - kernel-major, when the kernel is larger than the output (dW): X_col gets one row per output
       pixel and the long sum over the kernel is accumulated over slabs of its channels.
+    loops(name, *dtypes), if given, finds compiled twins of the shifted adds
+    (compiled.kernels_for, which ops/conv.py passes when the [fast] extra is on); without it
+    the adds are NumPy's.
     Every layout gives the sums of exactly the products im2col forms, zero padding included (as
     PyTorch's CPU im2col does), so Inf and NaN land where they would in PyTorch: a layout that
     would multiply other zeros (taps first skips the padding, the flat kernel-major layout fills
@@ -138,7 +140,7 @@ def correlate2d(x: np.ndarray, w: np.ndarray, stride: Pair = (1, 1), padding=NO_
         y = _correlate_kernel_major(pad_nd(x, padding), w, stride, dilation, groups, b)
     # taps first skips the products of w with the padding; they are zero unless w holds Inf/NaN
     elif KH * KW > 1 and 2 * (F // groups) * H * W <= Cg * OH * OW and np.isfinite(w).all():
-        y = _correlate_taps_first(x, w, stride, padding, dilation, groups, (OH, OW), b)
+        y = _correlate_taps_first(x, w, stride, padding, dilation, groups, (OH, OW), b, loops)
     else:
         y = _correlate_im2col(pad_nd(x, padding), w, stride, dilation, groups, b)
     return add_channel_bias(y, bias) if late else y
@@ -204,7 +206,8 @@ def _correlate_im2col(x, w, stride, dilation, groups, bias=None):
     return y.reshape(N, F, OH, pitch)[..., :OW]                       # drop the wrapped columns
 
 
-def _correlate_taps_first(x, w, stride, padding, dilation, groups, out_hw, bias=None):
+def _correlate_taps_first(x, w, stride, padding, dilation, groups, out_hw, bias=None,
+                          loops=None):
     """correlate2d as y[.., i, j] += Z_ab[.., i*sh + a*dh - pt, j*sw + b*dw - pl], Z_ab = W_ab @ x.
 
     Output pixels whose tap would read the zero padding get nothing from that tap. With stride 1,
@@ -227,7 +230,7 @@ def _correlate_taps_first(x, w, stride, padding, dilation, groups, out_hw, bias=
     # flat: y.flat[m] += z_t.flat[m + offset[t]] for the m in [first[t], last[t]) that are in range
     offset = np.array([(a * dh - pt) * W + b * dw for a in range(KH) for b in range(KW)])
     first, last = np.maximum(0, -offset), np.minimum(OH * W, H * W - offset)
-    fast = compiled.kernels_for("conv", y.dtype, x.dtype, w.dtype) if flat else None
+    fast = loops("conv", y.dtype, x.dtype, w.dtype) if flat and loops else None
     for n0 in range(0, N, slab):
         n1 = min(N, n0 + slab)
         x_slab = pad_nd(x[n0:n1], widths) if flat else x[n0:n1]
@@ -310,7 +313,7 @@ def _spread_rows(w: np.ndarray, pitch: int) -> np.ndarray:
 
 
 def correlate2d_transposed(dy: np.ndarray, w: np.ndarray, x_shape: tuple, stride: Pair,
-                           padding, dilation: Pair, groups: int) -> np.ndarray:
+                           padding, dilation: Pair, groups: int, loops=None) -> np.ndarray:
     """dx[n, g*C/G + c, i*sh + a*dh - pt, j*sw + b*dw - pl] += sum_f w[f, c, a, b] dy[n, f, i, j]
 
     dy: (N, F, OH, OW), w: (F, C/G, KH, KW) -> dx: x_shape (N, C, H, W). The adjoint of
@@ -329,7 +332,7 @@ def correlate2d_transposed(dy: np.ndarray, w: np.ndarray, x_shape: tuple, stride
     w_t = np.ascontiguousarray(w.reshape(G, Fg, Cg * KH * KW).transpose(0, 2, 1))
     dx = np.zeros((N, G, Cg, Hp, Wp), dtype=np.result_type(dy, w))
     slab = max(1, SLAB_BYTES // max(1, G * Cg * KH * KW * OH * OW * dy.itemsize))
-    fast = compiled.kernels_for("conv", dx.dtype, dy.dtype, w.dtype)
+    fast = loops("conv", dx.dtype, dy.dtype, w.dtype) if loops else None    # as in correlate2d
     for n0 in range(0, N, slab):
         n1 = min(N, n0 + slab)
         z = (w_t @ dy[n0:n1].reshape(n1 - n0, G, Fg, OH * OW)).reshape(n1 - n0, G, Cg, KH, KW, OH, OW)
