@@ -206,7 +206,7 @@ def test_compiled_taps_first_adds_give_numpys_sums_to_the_bit(case):
             patch.setattr(compiled, "ENABLED", enabled)
             patch.setattr(fast, "add_taps", lambda *a, _f=fast.add_taps: calls.append(1) or _f(*a))
             results[enabled] = correlate2d(x, w, (1, 1), padding, dilation, groups,
-                                           loops=conv_ops.compiled_loops())
+                                           loops=compiled.kernels_for)
     assert calls == [1]
     assert results[True].dtype == results[False].dtype == x.dtype
     np.testing.assert_array_equal(results[True], results[False])
@@ -236,7 +236,7 @@ def test_compiled_scatter_adds_give_numpys_sums_to_the_bit(case, channels, group
             patch.setattr(fast, "scatter_taps",
                           lambda *a, _f=fast.scatter_taps: calls.append(1) or _f(*a))
             results[enabled] = correlate2d_transposed(dy, w, x_shape, stride, padding, dilation,
-                                                      groups, loops=conv_ops.compiled_loops())
+                                                      groups, loops=compiled.kernels_for)
     assert calls and results[True].dtype == results[False].dtype == dtype
     np.testing.assert_array_equal(results[True], results[False])
 

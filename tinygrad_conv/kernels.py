@@ -115,9 +115,9 @@ def correlate2d(x: np.ndarray, w: np.ndarray, stride: Pair = (1, 1), padding=NO_
       tap and pixel; Z holds only F/G, and no zero of the padding gets multiplied.
     - kernel-major, when the kernel is larger than the output (dW): X_col gets one row per output
       pixel and the long sum over the kernel is accumulated over slabs of its channels.
-    loops(name, *dtypes), if given, finds compiled twins of the shifted adds
-    (compiled.kernels_for, which ops/conv.py passes when the [fast] extra is on); without it
-    the adds are NumPy's.
+    loops(name, *dtypes), if given, finds compiled twins of the shifted adds (ops/conv.py passes
+    compiled.kernels_for, which finds them when the [fast] extra is on); without it the adds are
+    NumPy's.
     Every layout gives the sums of exactly the products im2col forms, zero padding included (as
     PyTorch's CPU im2col does), so Inf and NaN land where they would in PyTorch: a layout that
     would multiply other zeros (taps first skips the padding, the flat kernel-major layout fills

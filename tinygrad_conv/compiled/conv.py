@@ -34,7 +34,7 @@ import numba
 import numpy as np
 
 from . import FLOATS
-from ..kernels import correlate2d, dilate2d, out_size, pad_nd
+from ..kernels import correlate2d, out_size, pad_nd
 
 
 def depthwise_conv2d(x: np.ndarray, w: np.ndarray, stride, padding, dilation) -> np.ndarray:
@@ -306,16 +306,13 @@ def _weight_grad(xp, dy, dw):
     F, OH, OW = dy.shape[1], dy.shape[2], dy.shape[3]
     KH, KW = dw.shape[2], dw.shape[3]
     L = (OH - 1) * Wp + OW
-    grid = np.zeros((F, OH * Wp), dtype=dy.dtype)
+    flat_dy = np.zeros((F, 1, OH * Wp), dtype=dy.dtype)
+    grid = flat_dy.reshape(F, OH * Wp)
     zero = np.zeros(1, dtype=dw.dtype)[0]
     out = dw.reshape(F, C, KH * KW)
     out[:] = 0
     for n in range(N):
-        for f in range(F):
-            for i in range(OH):
-                row, src = grid[f, i * Wp:], dy[n, f, i]
-                for j in range(OW):
-                    row[j] = src[j]
+        _place(dy[n], flat_dy, (0, 0), (1, 1), (1, 1), Wp)
         for c in range(C):
             plane = xp[n, c].ravel()
             for t in range(KH * KW):

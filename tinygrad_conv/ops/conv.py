@@ -24,15 +24,9 @@ def conv2d(x, w, b=None, *, stride, padding, dilation, groups):
     x: (N, C, H, W), w: (F, C/groups, KH, KW), b: (F,) -> y: (N, F, OH, OW)
     """
     if not compiled_depthwise(x, groups):  # the bias goes in place into the fresh result
-        return correlate2d(x, w, stride, padding, dilation, groups, bias=b, loops=compiled_loops())
+        return correlate2d(x, w, stride, padding, dilation, groups, bias=b, loops=compiled.kernels_for)
     from ..compiled.conv import depthwise_conv2d
     return add_channel_bias(depthwise_conv2d(x, w, stride, padding, dilation), b)
-
-
-def compiled_loops():
-    """compiled.kernels_for when the [fast] extra is on (the kernels ask it for compiled twins of
-    their shifted adds), else None."""
-    return compiled.kernels_for if compiled.ENABLED else None
 
 
 def compiled_depthwise(x, groups: int) -> bool:
@@ -123,11 +117,10 @@ def conv2d_input_grad(dy: Tensor, w: Tensor, x_shape: tuple, *, stride, padding,
     With the compiled kernels, whose scatter adds every tap in one pass, a plain backward pass
     scatters for every stride > 1 too.
     """
-    scatter = not np.isfinite(w.data).all() or (
-        stride != (1, 1) and compiled.kernels_for("conv", dy.dtype, w.dtype) is not None)
-    if not is_grad_enabled() and scatter:
+    if not is_grad_enabled() and (not np.isfinite(w.data).all() or (
+            stride != (1, 1) and compiled.kernels_for("conv", dy.dtype, w.dtype) is not None)):
         return Tensor(correlate2d_transposed(dy.data, w.data, x_shape, stride, padding, dilation,
-                                             groups, loops=compiled_loops()))
+                                             groups, loops=compiled.kernels_for))
     if stride != (1, 1) and dilation == (1, 1) and not is_grad_enabled():
         return _input_grad_by_phases(dy, w, x_shape, stride=stride, padding=padding, groups=groups)
     N, C, H, W = x_shape
