@@ -371,12 +371,7 @@ def digits_epoch_candidates() -> dict | None:
     candidates = {"ours": lambda: train_digits.train_epoch(model, loader, optimizer, NoBar())}
     if torch is not None:
         torch.manual_seed(0)
-        side = x_train.shape[-1] // 4
-        T = torch.nn
-        their_model = T.Sequential(
-            T.Conv2d(1, 16, 3, padding=1), T.ReLU(), T.MaxPool2d(2),
-            T.Conv2d(16, 32, 3, padding=1), T.ReLU(), T.MaxPool2d(2),
-            T.Flatten(), T.Linear(32 * side * side, 10))
+        their_model = train_digits.build_model(image_size=x_train.shape[-1], framework=torch.nn)
         their_optimizer = torch.optim.Adam(their_model.parameters(), lr=3e-3)
         shuffle = np.random.default_rng(0)
 

@@ -39,13 +39,14 @@ from tinygrad_conv import nn  # noqa: E402
 from tinygrad_conv.data import DataLoader, TensorDataset, load_digits, load_mnist  # noqa: E402
 
 
-def build_model(image_size: int, classes: int = 10) -> nn.Sequential:
-    """(N, 1, S, S) -> (N, classes). Each 2x2 max-pool halves the image side: S -> S/2 -> S/4."""
+def build_model(image_size: int, classes: int = 10, framework=nn) -> nn.Sequential:
+    """(N, 1, S, S) -> (N, classes). Each 2x2 max-pool halves the image side: S -> S/2 -> S/4.
+    framework=torch.nn builds the same model in PyTorch (benchmarks/run.py times the two)."""
     side = image_size // 4
-    return nn.Sequential(
-        nn.Conv2d(1, 32, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(64 * side * side, classes))
+    return framework.Sequential(
+        framework.Conv2d(1, 32, kernel_size=3, padding=1), framework.ReLU(), framework.MaxPool2d(2),
+        framework.Conv2d(32, 64, kernel_size=3, padding=1), framework.ReLU(), framework.MaxPool2d(2),
+        framework.Flatten(), framework.Linear(64 * side * side, classes))
 
 
 def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 500) -> tuple[float, float]:

@@ -108,3 +108,18 @@ def test_graph_output_says_where_the_source_is_when_nothing_can_render(tmp_path,
     assert "pip install graphviz-pure" in status and "brew install graphviz" in status
     assert (tmp_path / "graph.gv").exists() and not (tmp_path / "graph.svg").exists()
     assert all(p.grad is None for p in model.parameters())
+
+
+@pytest.mark.torch
+def test_digits_model_builds_the_same_model_in_pytorch():
+    """benchmarks/run.py times the digits epoch against build_model(framework=torch.nn): the
+    two must have the same layers, so the same parameter shapes in the same order."""
+    torch = pytest.importorskip("torch")
+    spec = importlib.util.spec_from_file_location("train_digits", EXAMPLES / "train_digits.py")
+    train_digits = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_digits)
+    ours = train_digits.build_model(image_size=8)
+    theirs = train_digits.build_model(image_size=8, framework=torch.nn)
+    assert [(name, tuple(p.shape)) for name, p in ours.named_parameters()] == \
+        [(name, tuple(p.shape)) for name, p in theirs.named_parameters()]
+    assert [type(m).__name__ for m in ours] == [type(m).__name__ for m in theirs]
