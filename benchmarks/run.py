@@ -445,8 +445,10 @@ def machine() -> str:
     except ImportError:
         pass
     theirs = f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else ", no torch"
+    kept = ("freed memory kept for reuse (tinygrad_conv/allocator.py), for both" if
+            tc.allocator.KEPT else "malloc as the C library sets it")
     return (f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, numpy "
-            f"{np.__version__} with {blas}{theirs}")
+            f"{np.__version__} with {blas}{theirs}; {kept}")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 """tinygrad_conv: a small, exact NumPy autograd framework for teaching backpropagation through CNNs."""
-# Layers, bottom to top: kernels, dtypes, device, random -> autograd (the core) -> ops (the
+# Layers, bottom to top: allocator, kernels, dtypes, device, random -> autograd (the core) -> ops (the
 # primitives) -> functional -> inplace, interop, factories -> tensor (Tensor's methods) -> nn,
 # optim, data, serialization -> viz (on first use).
+
+from .allocator import keep_freed_memory
+keep_freed_memory()         # before any array: freed memory stays for the next step (allocator.py)
 
 from .autograd import (PRIMITIVES, Node, Primitive, Tensor, backward, detect_anomaly, enable_grad,
                        inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
