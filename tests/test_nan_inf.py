@@ -188,6 +188,34 @@ def test_max_pool_picks_the_last_nan_and_the_first_real_cell_of_an_all_minus_inf
 
 
 # ----------------------------------------------------------------------------------------------
+# relu
+
+RELU_X = [-1.0, 0.0, 2.0, np.nan, -3.0, 4.0, -np.inf, np.inf]
+RELU_DY = [np.nan, np.inf, 1.0, 5.0, -np.inf, np.nan, 2.0, -np.inf]
+
+
+def test_relu_passes_dy_where_x_is_not_at_most_zero_and_an_exact_zero_elsewhere():
+    # PyTorch's threshold_backward: dX = 0 where x <= 0, else dY (a NaN x passes dY on)
+    x = tc.tensor(np.array(RELU_X), requires_grad=True)
+    tc.relu(x).backward(tc.tensor(np.array(RELU_DY)))
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 1.0, 5.0, 0.0, np.nan, 0.0, -np.inf])
+    assert np.signbit(x.grad.data[[0, 1, 4, 6]]).sum() == 0        # +0.0, as PyTorch
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_relu_inf_and_nan_match_pytorch(dtype):
+    torch = pytest.importorskip("torch")
+    x, dy = np.array(RELU_X, dtype=dtype), np.array(RELU_DY, dtype=dtype)
+    ours = tc.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    F.relu(ours).backward(tc.tensor(dy))
+    torch.nn.functional.relu(theirs).backward(torch.tensor(dy))
+    np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+    np.testing.assert_array_equal(np.signbit(ours.grad.data), np.signbit(theirs.grad.numpy()))
+
+
+# ----------------------------------------------------------------------------------------------
 # float16 sums
 
 

@@ -223,8 +223,10 @@ def relu(x):
 
 @relu.defvjp
 def relu_vjp(dy, x):
-    # slope 1 where x > 0, else 0 (PyTorch's choice at x = 0)
-    return dy * Tensor((x.data > 0).astype(x.dtype))
+    # slope 1 where x > 0, else 0 (PyTorch's choice at x = 0). As PyTorch, dY itself where
+    # x <= 0 fails (x > 0, or x NaN) and an exact 0 elsewhere: dY * [x > 0] would make an Inf or
+    # NaN of dY NaN where x <= 0 (Inf * 0), and block the gradient of a NaN x.
+    return where(Tensor(x.data <= 0), Tensor(np.zeros((), dtype=dy.dtype)), dy)
 
 
 @primitive
