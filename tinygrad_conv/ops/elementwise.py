@@ -7,6 +7,7 @@ gradient for an input that does not require one (a constant) is not computed.
 import numpy as np
 
 from ..autograd import Tensor, primitive
+from ..kernels import select
 from .shape import permute, sum_to
 
 
@@ -114,7 +115,7 @@ def pow_vjp(dy, x, y):
 @primitive
 def where(condition, x, y):
     """z = x where condition else y (all three broadcast together); condition is boolean."""
-    return np.where(condition, x, y)
+    return select(condition, x, y)
 
 
 @where.defvjp
