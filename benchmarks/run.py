@@ -56,6 +56,7 @@ sys.path.insert(0, str(HERE.parent / "examples"))
 
 import im2col_baseline  # noqa: E402
 from chain import time_chain  # noqa: E402
+from lenet import lenet5  # noqa: E402
 import tinygrad_conv as tc  # noqa: E402
 from tinygrad_conv import functional as F, nn  # noqa: E402
 
@@ -257,15 +258,6 @@ def op_chain(length: int, repeats: int, freeze: bool = True) -> dict:
 
 # ----------------------------------------------------------------------------------------------
 # Training: a LeNet-5 step and an epoch of the digits example
-
-
-def lenet5(framework):
-    """LeNet-5 (ReLU, max-pool): (N, 1, 28, 28) -> (N, 10), in either framework's nn."""
-    return framework.Sequential(
-        framework.Conv2d(1, 6, 5, padding=2), framework.ReLU(), framework.MaxPool2d(2),
-        framework.Conv2d(6, 16, 5), framework.ReLU(), framework.MaxPool2d(2), framework.Flatten(),
-        framework.Linear(400, 120), framework.ReLU(), framework.Linear(120, 84), framework.ReLU(),
-        framework.Linear(84, 10))
 
 
 def lenet_candidates(rng, batch: int = 64) -> dict:
