@@ -164,3 +164,22 @@ def test_backward_holds_nothing_of_the_previous_step_while_the_next_one_runs():
     y.backward()
     assert seen["gone"] == (True, True)
     assert np.array_equal(x.grad.data, np.full(4, 6.0))
+
+
+def test_relu_vjp_holds_little_beyond_its_result():
+    """relu's VJP (the where primitive, kernels.select) builds its result in place beside a
+    one-byte mask: the result, the condition and that mask, not three full temporaries."""
+    from tinygrad_conv.ops.elementwise import relu
+    x = tc.Tensor(np.random.standard_normal((64, 6, 28, 28)).astype(np.float32))
+    dy = tc.Tensor(np.ones(x.shape, np.float32))
+    gc.collect()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        start = tracemalloc.get_traced_memory()[0]
+        with tc.no_grad():
+            relu.vjp(dy, x)
+        peak = tracemalloc.get_traced_memory()[1] - start
+    finally:
+        tracemalloc.stop()
+    assert peak <= 1.6 * x.data.nbytes, f"relu's VJP peaked at {peak / x.data.nbytes:.2f}x dX"
