@@ -28,22 +28,12 @@ def steps(count: int) -> None:
     import numpy as np
 
     import tinygrad_conv as tc
-    from tinygrad_conv import functional as F
-    from tinygrad_conv import nn
     sys.path.insert(0, str(HERE))
-    from lenet import lenet5
+    from lenet import sgd_step
 
     rng = np.random.default_rng(0)
-    x = tc.Tensor(rng.standard_normal((64, 1, 28, 28), dtype=np.float32))
-    y = tc.Tensor(rng.integers(0, 10, 64))
-    tc.manual_seed(0)
-    model = lenet5(nn)
-    optimizer = tc.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-
-    def step():
-        optimizer.zero_grad()
-        F.cross_entropy(model(x), y).backward()
-        optimizer.step()
+    step, _ = sgd_step(rng.standard_normal((64, 1, 28, 28), dtype=np.float32),
+                       rng.integers(0, 10, 64))
     for _ in range(20):
         step()
     times, before = [], resource.getrusage(resource.RUSAGE_SELF).ru_minflt

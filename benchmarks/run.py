@@ -56,7 +56,7 @@ sys.path.insert(0, str(HERE.parent / "examples"))
 
 import im2col_baseline  # noqa: E402
 from chain import time_chain  # noqa: E402
-from lenet import lenet5  # noqa: E402
+from lenet import lenet5, sgd_step  # noqa: E402
 import tinygrad_conv as tc  # noqa: E402
 from tinygrad_conv import functional as F, nn  # noqa: E402
 
@@ -263,17 +263,7 @@ def op_chain(length: int, repeats: int, freeze: bool = True) -> dict:
 def lenet_candidates(rng, batch: int = 64) -> dict:
     x = rng.standard_normal((batch, 1, 28, 28), dtype=np.float32)
     labels = rng.integers(0, 10, batch)
-    tc.manual_seed(0)
-    model = lenet5(nn)
-    optimizer = tc.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    X, Y = tc.Tensor(x), tc.Tensor(labels)
-
-    def ours():
-        optimizer.zero_grad()
-        F.cross_entropy(model(X), Y).backward()
-        optimizer.step()
-
-    candidates = {"ours": ours}
+    candidates = {"ours": sgd_step(x, labels)[0]}
     if torch is not None:
         torch.manual_seed(0)
         their_model = lenet5(torch.nn)
@@ -302,16 +292,9 @@ def lenet_memory(batch: int = 64, steps: int = 1000) -> dict:
     F.cross_entropy(warm(tc.Tensor(np.zeros((2, 1, 28, 28), np.float32))),   # say) stay out
                     tc.Tensor(np.zeros(2, np.int64))).backward()
     tracemalloc.start()
-    x = tc.Tensor(rng.standard_normal((batch, 1, 28, 28), dtype=np.float32))
-    y = tc.Tensor(rng.integers(0, 10, batch))
-    tc.manual_seed(0)
-    model = lenet5(nn)
-    optimizer = tc.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-
-    def step():
-        optimizer.zero_grad()
-        F.cross_entropy(model(x), y).backward()
-        optimizer.step()
+    x = rng.standard_normal((batch, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, batch)
+    step, model = sgd_step(x, y)
     step()                                               # momentum buffers now exist
     gc.collect()
     tracemalloc.reset_peak()
@@ -325,14 +308,14 @@ def lenet_memory(batch: int = 64, steps: int = 1000) -> dict:
     tracemalloc.stop()
 
     params = sum(p.data.nbytes for p in model.parameters())
-    activations, h = 0, x
+    activations, h = 0, tc.Tensor(x)
     with tc.no_grad():
         for layer in model:
             out = layer(h)
             if not np.shares_memory(out.data, h.data):  # a view (Flatten) costs nothing
                 activations += out.data.nbytes
             h = out
-    bound = 3 * params + x.data.nbytes + y.data.nbytes + activations
+    bound = 3 * params + x.nbytes + y.nbytes + activations
     return {"peak": peak, "before": before, "after": after, "bound": bound, "params": params,
             "activations": activations, "steps": steps, "after_many": after_many}
 
