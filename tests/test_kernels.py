@@ -377,3 +377,12 @@ def test_select_is_np_where_to_the_bit(case):
     assert ours.dtype == expected.dtype and ours.shape == expected.shape
     bits = f"u{expected.itemsize}"
     np.testing.assert_array_equal(np.asarray(ours).view(bits), np.asarray(expected).view(bits))
+
+
+def test_select_reads_strided_and_reversed_views():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 8)).astype(np.float32)
+    y = rng.standard_normal((8, 6)).astype(np.float32).T                # transposed
+    condition = (rng.random((6, 16)) < 0.5)[:, ::2]                      # strided
+    for a, b in ((x[:, ::-1], y), (x, y[::-1]), (x[::2].repeat(2, axis=0), y)):
+        np.testing.assert_array_equal(kernels.select(condition, a, b), np.where(condition, a, b))
