@@ -215,6 +215,47 @@ def test_relu_inf_and_nan_match_pytorch(dtype):
     np.testing.assert_array_equal(np.signbit(ours.grad.data), np.signbit(theirs.grad.numpy()))
 
 
+# clamp, abs, maximum and minimum at a nan x, as PyTorch's backward formulas send it
+NAN_X = [-2.0, -1.0, 0.0, 0.5, 1.0, 3.0, np.nan, np.inf, -np.inf]
+MASKED = {                 # name -> (ours, PyTorch's), both given x (and a zero of x's shape)
+    "clamp(-1, 1)": (lambda x, z: x.clamp(-1, 1), lambda x, z: x.clamp(-1, 1)),
+    "clamp(min=0)": (lambda x, z: x.clamp(min=0), lambda x, z: x.clamp(min=0)),
+    "clamp(max=0)": (lambda x, z: x.clamp(max=0), lambda x, z: x.clamp(max=0)),
+    "abs": (lambda x, z: x.abs(), lambda x, z: x.abs()),
+    "maximum": (lambda x, z: tc.maximum(x, z), lambda x, z: x.maximum(z)),
+    "minimum": (lambda x, z: tc.minimum(z, x), lambda x, z: z.minimum(x)),
+}
+
+
+def test_a_nan_x_gets_no_gradient_from_clamp_and_abs_and_all_of_it_from_maximum():
+    x = tc.tensor(np.array(NAN_X), requires_grad=True)
+    for name, expected in (("clamp(-1, 1)", 0.0), ("abs", 0.0), ("maximum", 1.0)):
+        x.grad = None
+        y = MASKED[name][0](x, tc.zeros(len(NAN_X), dtype=tc.float64))
+        assert np.isnan(y.data[6]), name                          # the value stays nan
+        y.backward(tc.ones(len(NAN_X), dtype=tc.float64))
+        assert x.grad.data[6] == expected, f"{name}: {x.grad.data[6]}"
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(MASKED))
+@pytest.mark.parametrize("dy", [1.0, np.nan, np.inf, -np.inf], ids=["1", "nan", "inf", "-inf"])
+def test_clamp_abs_maximum_minimum_at_nan_and_inf_match_pytorch(name, dy):
+    torch = pytest.importorskip("torch")
+    ours, theirs = MASKED[name]
+    x = np.array(NAN_X)
+    gy = np.full(x.shape, dy)
+    xo, zo = tc.tensor(x, requires_grad=True), tc.tensor(np.zeros_like(x), requires_grad=True)
+    xt, zt = torch.tensor(x, requires_grad=True), torch.tensor(np.zeros_like(x), requires_grad=True)
+    yo, yt = ours(xo, zo), theirs(xt, zt)
+    np.testing.assert_array_equal(yo.data, yt.detach().numpy())
+    yo.backward(tc.tensor(gy))
+    yt.backward(torch.tensor(gy))
+    np.testing.assert_array_equal(xo.grad.data, xt.grad.numpy())
+    if zt.grad is not None:
+        np.testing.assert_array_equal(zo.grad.data, zt.grad.numpy())
+
+
 # ----------------------------------------------------------------------------------------------
 # float16 sums
 

@@ -303,17 +303,24 @@ def _extremum(input, other, fn, choose, wins) -> Tensor:
     check_broadcast(fn, x, y)
     if not (STATE.grad_enabled and (x.requires_grad or y.requires_grad)):
         return Tensor(choose(x._data, y._data))
-    # x where it wins, y where y wins, the mean at ties (exactly x = y), nan where either is
+    # x where it wins, y where y wins, the mean at ties (exactly x = y); where either is nan,
+    # x + y: nan, with the whole gradient to both sides (PyTorch's: neither is greater)
     tie = ops.add(ops.mul(x, _as(0.5, x.dtype)), ops.mul(y, _as(0.5, y.dtype)))
-    return ops.where(Tensor(wins(x._data, y._data)), x,
-                     ops.where(Tensor(wins(y._data, x._data)), y, tie))
+    z = ops.where(Tensor(wins(x._data, y._data)), x, ops.where(Tensor(wins(y._data, x._data)), y, tie))
+    nan = _nan_mask(x) | _nan_mask(y)
+    return z if not nan.any() else ops.where(Tensor(nan), ops.add(x, y), z)
+
+
+def _nan_mask(x: Tensor) -> np.ndarray:
+    return np.isnan(x._data) if x._data.dtype.kind == "f" else np.zeros((), dtype=bool)
 
 
 def clamp(input, min=None, max=None) -> Tensor:
     """y = min(max(x, min), max) (either bound may be None, a number or a tensor).
 
     Slope 1 where min <= x <= max (bounds included, as PyTorch), else 0; a tensor bound gets
-    the gradient where it is the result. nan in x or in a bound gives nan.
+    the gradient where it is the result. nan in x or in a bound gives nan; a nan of x gets no
+    gradient, as in PyTorch (nan is not between the bounds).
     """
     x = tensor_arg(input, "input")
     if min is None and max is None:
@@ -334,7 +341,8 @@ def clamp(input, min=None, max=None) -> Tensor:
         if b.dtype.kind == "f":
             outside = outside | np.isnan(b)
         y = ops.where(Tensor(outside), bound, y)
-    return y
+    nan = _nan_mask(x)
+    return y if not nan.any() else ops.where(Tensor(nan), Tensor(np.full((), np.nan, x.dtype)), y)
 
 
 # --- comparisons and logic: boolean results, outside the graph -------------------------------

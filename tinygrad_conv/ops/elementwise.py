@@ -238,8 +238,11 @@ def absolute(x):
 
 @absolute.defvjp
 def absolute_vjp(dy, x):
-    # slope sign(x), 0 at x = 0 (as PyTorch)
-    return dy * Tensor(np.sign(x.data))
+    # slope sign(x), 0 at x = 0 and at a nan x (as PyTorch's sgn)
+    slope = np.sign(x.data)
+    if slope.dtype.kind == "f":
+        slope[np.isnan(slope)] = 0
+    return dy * Tensor(slope)
 
 
 @primitive
