@@ -170,9 +170,12 @@ def test_max_with_nan_is_nan_and_its_gradient_goes_to_the_nan_entries_only():
     y.backward()
     assert np.isnan(y.item())
     np.testing.assert_array_equal(x.grad.data, [0.0, 0.5, 0.0, 0.5])
+    x.grad = None
+    x.max().backward(tc.tensor(np.inf))      # an exact 0 at the other entries, not inf * 0
+    np.testing.assert_array_equal(x.grad.data, [0.0, np.inf, 0.0, np.inf])
     z = tc.tensor(np.array([[1.0, np.nan, 3.0], [2.0, 5.0, 5.0]]), requires_grad=True)
-    z.amax(dim=1).sum().backward()      # amax: ties share, as torch.amax
-    np.testing.assert_array_equal(z.grad.data, [[0.0, 1.0, 0.0], [0.0, 0.5, 0.5]])
+    z.amax(dim=1).sum().backward()      # amax: ties share; no entry equals nan: 0/0 (torch.amax)
+    np.testing.assert_array_equal(z.grad.data, [[np.nan] * 3, [0.0, 0.5, 0.5]])
 
 
 def test_max_pool_picks_the_last_nan_and_the_first_real_cell_of_an_all_minus_inf_window():
@@ -299,6 +302,25 @@ def test_max_with_nan_matches_pytorch(dim):
     ty.sum().backward()
     assert_same_entries(y.data, ty.detach().numpy(), "max")
     assert_same_entries(x.grad.data, tx.grad.numpy(), "its gradient")
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dy", [1.0, np.nan, np.inf, -np.inf], ids=["1", "nan", "inf", "-inf"])
+@pytest.mark.parametrize("how", ["max()", "min()", "amax()", "amax(1)", "amin(0)", "max(1)"])
+def test_max_and_amax_with_nonfinite_inputs_and_gradients_match_pytorch(how, dy):
+    torch = pytest.importorskip("torch")
+    data = np.array([[1.0, np.nan, 3.0, 3.0], [2.0, 5.0, 5.0, -np.inf], [np.inf, 0.0, 7.0, 1.0]])
+    run = {"max()": lambda t: t.max(), "min()": lambda t: t.min(), "amax()": lambda t: t.amax(),
+           "amax(1)": lambda t: t.amax(1), "amin(0)": lambda t: t.amin(0),
+           "max(1)": lambda t: t.max(1).values}[how]
+    for rows in (data, data[1:]):                     # with a nan, and without
+        x, tx = tc.tensor(rows, requires_grad=True), torch.tensor(rows, requires_grad=True)
+        y, ty = run(x), run(tx)
+        gy = np.full(ty.shape, dy)
+        y.backward(tc.tensor(gy))
+        ty.backward(torch.tensor(gy))
+        assert_same_entries(y.data, ty.detach().numpy(), how)
+        assert_same_entries(x.grad.data, tx.grad.numpy(), f"the gradient of {how}")
 
 
 @st.composite

@@ -121,7 +121,8 @@ def _nonempty(x: Tensor, axis, fn: str) -> None:
 
 
 def amax(input, dim=(), keepdim=None, *, axis=None, keepdims=None) -> Tensor:
-    """y = max of x over dim (all if ()); ties share the gradient equally; nan wins."""
+    """y = max of x over dim (all if ()); ties share the gradient equally; nan wins, and a slice
+    holding nan has nan in all of its gradient (PyTorch's amax: none of its entries equals nan)."""
     x = tensor_arg(input, "input")
     args = reduction_axes(x, dim if dim != () else axis, keepdim, None, keepdims, fn="amax")
     _nonempty(x, args["axis"], "amax")
@@ -214,17 +215,29 @@ def _extreme(input, dim, keepdim, fn, whole, pick, result, elementwise, axis=Non
 
 
 def max(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
-    """max(x): the largest entry (nan wins; ties share the gradient). max(x, dim): (values,
-    indices) of the first maximum along dim, the gradient going to that entry. max(a, b): the
-    elementwise maximum."""
-    return _extreme(input, dim, keepdim, "max", amax, np.argmax, max_result, maximum, axis,
-                    keepdims)
+    """max(x): the largest entry (nan wins; the maxima share the gradient, an exact 0 elsewhere,
+    as PyTorch's x.max()). max(x, dim): (values, indices) of the first maximum along dim, the
+    gradient going to that entry. max(a, b): the elementwise maximum."""
+    return _extreme(input, dim, keepdim, "max", _whole_max, np.argmax, max_result, maximum,
+                    axis, keepdims)
 
 
 def min(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """min(x), min(x, dim) -> (values, indices), min(a, b): as max."""
-    return _extreme(input, dim, keepdim, "min", amin, np.argmin, min_result, minimum, axis,
-                    keepdims)
+    return _extreme(input, dim, keepdim, "min", _whole_min, np.argmin, min_result, minimum,
+                    axis, keepdims)
+
+
+def _whole_max(x: Tensor) -> Tensor:
+    _nonempty(x, None, "max")
+    return ops.max_(x, axis=None, keepdims=False, evenly=True)
+
+
+def _whole_min(x: Tensor) -> Tensor:
+    _nonempty(x, None, "min")
+    if x.dtype.kind != "f":                          # no gradient; -x would wrap unsigned data
+        return Tensor(np.asarray(np.min(x.data)))
+    return ops.neg(ops.max_(ops.neg(x), axis=None, keepdims=False, evenly=True))
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:

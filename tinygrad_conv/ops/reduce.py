@@ -32,28 +32,35 @@ def sum_vjp(dy, x, *, axis=None, keepdims=False):
 
 
 @primitive(name="max")
-def max_(x, *, axis=None, keepdims=False):
-    """y = max of x over `axis`; ties share the gradient equally (as torch.amax).
+def max_(x, *, axis=None, keepdims=False, evenly=False):
+    """y = max of x over `axis`; the maxima share the gradient equally.
 
-    NaN propagates: a slice holding NaN has max NaN, and its gradient goes to its NaN entries
-    only (shared if several), as PyTorch's x.max() does, never to the whole slice.
+    Two rules, PyTorch's two (and where the two differ, only at nan and at an infinite dY):
+    - torch.amax (evenly=False): dX = (dY / count) * [x = y]. A slice holding nan has max nan
+      and no entry equal to it: 0/0, nan in all of its gradient. An infinite dY gives nan at the
+      other entries (inf * 0).
+    - x.max() of a whole tensor (evenly=True): dY / count at the maxima, an exact 0 elsewhere,
+      nan entries being the maxima of a slice that holds them.
     """
     y = np.max(x, axis=axis, keepdims=True)
-    winners = x == y                                  # False at NaN, where y is NaN too
-    if x.dtype.kind == "f":
+    winners = x == y                                  # False at nan, where y is nan too
+    if evenly and x.dtype.kind == "f":
         nan = np.isnan(y)
         if nan.any():
             winners = np.where(nan, np.isnan(x), winners)
     winners = winners.astype(x.dtype)
-    share = winners / winners.sum(axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):    # no winner: 0/0, nan as PyTorch
+        share = winners / winners.sum(axis=axis, keepdims=True)
     return (y if keepdims else y.reshape(np.max(x, axis=axis).shape)), share
 
 
 @max_.defvjp
-def max_vjp(dy, x, *, axis=None, keepdims=False, saved):
+def max_vjp(dy, x, *, axis=None, keepdims=False, evenly=False, saved):
     # only the maxima move the output: dx = dy at the argmax (split among ties), 0 elsewhere
     spread = expand(reshape(dy, shape=_kept_shape(x.shape, axis)), shape=x.shape)
-    return spread * Tensor(saved)
+    if not evenly:
+        return spread * Tensor(saved)
+    return where(Tensor(saved == 0), Tensor(np.zeros((), dtype=dy.dtype)), spread * Tensor(saved))
 
 
 @primitive
