@@ -134,8 +134,13 @@ def amin(input, dim=(), keepdim=None, *, axis=None, keepdims=None) -> Tensor:
     x = tensor_arg(input, "input")
     args = reduction_axes(x, dim if dim != () else axis, keepdim, None, keepdims, fn="amin")
     _nonempty(x, args["axis"], "amin")
+    return _negated_max(x, args)
+
+
+def _negated_max(x: Tensor, args: dict) -> Tensor:
+    """min as -max(-x) over args' axes (max_'s keywords) for floats."""
     if x.dtype.kind != "f":                          # no gradient; -x would wrap unsigned data
-        return Tensor(np.asarray(np.min(x.data, **args)))
+        return Tensor(np.asarray(np.min(x.data, axis=args["axis"], keepdims=args["keepdims"])))
     return ops.neg(ops.max_(ops.neg(x), **args))
 
 
@@ -235,9 +240,7 @@ def _whole_max(x: Tensor) -> Tensor:
 
 def _whole_min(x: Tensor) -> Tensor:
     _nonempty(x, None, "min")
-    if x.dtype.kind != "f":                          # no gradient; -x would wrap unsigned data
-        return Tensor(np.asarray(np.min(x.data)))
-    return ops.neg(ops.max_(ops.neg(x), axis=None, keepdims=False, evenly=True))
+    return _negated_max(x, {"axis": None, "keepdims": False, "evenly": True})
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
