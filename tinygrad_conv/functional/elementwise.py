@@ -307,12 +307,9 @@ def _extremum(input, other, fn, choose, wins) -> Tensor:
     # x + y: nan, with the whole gradient to both sides (PyTorch's: neither is greater)
     tie = ops.add(ops.mul(x, _as(0.5, x.dtype)), ops.mul(y, _as(0.5, y.dtype)))
     z = ops.where(Tensor(wins(x._data, y._data)), x, ops.where(Tensor(wins(y._data, x._data)), y, tie))
-    nan = _nan_mask(x) | _nan_mask(y)
-    return z if not nan.any() else ops.where(Tensor(nan), ops.add(x, y), z)
-
-
-def _nan_mask(x: Tensor) -> np.ndarray:
-    return np.isnan(x._data) if x._data.dtype.kind == "f" else np.zeros((), dtype=bool)
+    if z._data.dtype.kind != "f" or not (nan := np.isnan(z._data)).any():   # nan: x or y is
+        return z
+    return ops.where(Tensor(nan), ops.add(x, y), z)
 
 
 def clamp(input, min=None, max=None) -> Tensor:
@@ -341,8 +338,9 @@ def clamp(input, min=None, max=None) -> Tensor:
         if b.dtype.kind == "f":
             outside = outside | np.isnan(b)
         y = ops.where(Tensor(outside), bound, y)
-    nan = _nan_mask(x)
-    return y if not nan.any() else ops.where(Tensor(nan), Tensor(np.full((), np.nan, x.dtype)), y)
+    if x._data.dtype.kind != "f" or not (nan := np.isnan(x._data)).any():
+        return y
+    return ops.where(Tensor(nan), _as(np.nan, x.dtype), y)
 
 
 # --- comparisons and logic: boolean results, outside the graph -------------------------------
