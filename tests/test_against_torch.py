@@ -183,3 +183,24 @@ def test_double_backward_through_conv_and_pools_matches_torch():
     np.testing.assert_allclose(hv.data, thv.detach().numpy(), rtol=1e-10)
     np.testing.assert_allclose(X.grad.data, TX.grad.numpy(), rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(Wt.grad.data, TW.grad.numpy(), rtol=1e-8, atol=1e-10)
+
+
+# A raw write into an input that no VJP reads (PyTorch saves no such input): the same text runs
+# under both libraries, and both give the gradient of the values the forward used.
+RAW_WRITE_INTO_AN_UNREAD_INPUT = """
+x = torch.linspace(-1, 1, 6, dtype=torch.float64).reshape(1, 1, 2, 3).requires_grad_()
+c = torch.linspace(2, 3, 6, dtype=torch.float64).reshape(1, 1, 2, 3)
+loss = (x * c).sum() + (x + c).sum() * 2 + torch.nn.functional.conv2d(c, x).sum()
+x.data[0, 0, 0, 0] = 5.0
+loss.backward()
+"""
+
+
+def test_a_raw_write_into_an_input_no_vjp_reads_gives_pytorchs_gradient():
+    grads = []
+    for library in (torch, tc):
+        env = {"torch": library}
+        exec(RAW_WRITE_INTO_AN_UNREAD_INPUT, env)
+        grad = env["x"].grad
+        grads.append(grad.numpy() if library is torch else grad.data)
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12)

@@ -150,3 +150,66 @@ def test_writes_through_the_api_and_the_optimizers_bump_the_version_whatever_the
     tc.optim.SGD([x], lr=0.1).step()
     with pytest.raises(RuntimeError, match="version went from 0 to 1"):
         y.backward()
+
+
+
+# --- only the values a VJP reads are guarded (Primitive.reads) ------------------------------------
+F = tc.nn.functional
+UNREAD = {    # loss(x, c) with constant c, where no VJP reads x's values: only its shape
+    "x + c": lambda x, c: (x + c).sum(),
+    "c - x": lambda x, c: (c - x).sum(),
+    "x * c": lambda x, c: (x * c).sum(),
+    "x @ c^T": lambda x, c: (x @ c.transpose(-1, -2)).sum(),
+    "sum": lambda x, c: x.sum() * 3,
+    "conv2d's weight, of a constant input": lambda x, c: F.conv2d(c, x).sum(),
+}
+
+
+@pytest.mark.parametrize("entries", [6, LARGE], ids=["small", "large"])
+@pytest.mark.parametrize("case", sorted(UNREAD))
+def test_a_raw_write_into_an_input_no_vjp_reads_leaves_the_gradient_right(case, entries):
+    """As in PyTorch, which saves no such input: backward runs, and its gradient is the one
+    without the write. (Every entry is changed, so a checksum or a sample would have seen it.)"""
+    shape = (1, 1, 2, entries // 2)                 # a kernel the size of the input: one output
+
+    def grad(write):
+        x = tc.tensor(np.linspace(-1, 1, entries).reshape(shape), requires_grad=True)
+        c = tc.tensor(np.linspace(2, 3, entries).reshape(shape))
+        loss = UNREAD[case](x, c)
+        if write:
+            x.data[...] += 1.0                       # a raw write: no version bump
+        loss.backward()
+        return x.grad.data
+
+    np.testing.assert_array_equal(grad(write=True), grad(write=False))
+
+
+def test_a_raw_write_into_an_input_the_vjp_reads_is_still_caught():
+    x, c = tc.tensor(np.linspace(-1, 1, 6), requires_grad=True), tc.tensor(np.ones(6))
+    y = (x * c).sum()
+    c.data[0] = 2.0                                  # dx = dz * c reads c
+    with pytest.raises(RuntimeError, match="gradient of 'mul'.*input 1.*overwritten"):
+        y.backward()
+
+
+def test_an_op_that_returns_a_view_of_an_unread_input_still_guards_it():
+    """Later ops read the input's values through the view, and a lock on the view cannot stop
+    a raw write into the leaf it views: the op's own guard must see it."""
+    @tc.primitive(name="test_head_view", reads="shapes")
+    def head(x):
+        return x[:LARGE // 2]
+
+    @head.defvjp
+    def head_vjp(dy, x):
+        return tc.Tensor(np.concatenate([dy.data, np.zeros(x.shape[0] - dy.shape[0])]))
+
+    try:
+        x = big_leaf()
+        w = tc.tensor(np.ones(LARGE // 2), requires_grad=True)
+        y = (head(x) * w).sum()                      # mul locks the view; x stays writable
+        x.data[:] = 0.0
+        with pytest.raises(RuntimeError, match="gradient of 'test_head_view'.*overwritten"):
+            y.backward()
+        assert w.grad is None
+    finally:
+        del tc.PRIMITIVES["test_head_view"]

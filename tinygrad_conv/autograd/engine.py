@@ -76,6 +76,7 @@ class Node:
 
 
 PRIMITIVES: dict[str, "Primitive"] = {}
+READS = ("inputs", "shapes", "others")     # whose values a VJP reads (Primitive.reads)
 _DATA = operator.attrgetter("_data")     # a tensor's array, without a Python frame per input
 
 
@@ -85,14 +86,20 @@ class Primitive:
     forward returns the output array, or (output, saved) when the VJP needs more than the inputs.
     vjp(dy, *inputs, **params) (plus `saved=` when the forward saved something) returns one gradient
     Tensor (or None) per positional input, each of that input's shape.
+    reads says whose values the VJP reads, so that only those are guarded (guards.guard):
+    "inputs" (all, the default), "shapes" (none: add, sum), "others" (each input's only for the
+    other inputs' gradients: mul, matmul, conv2d).
     """
 
-    __slots__ = ("name", "forward", "vjp", "__wrapped__")
+    __slots__ = ("name", "forward", "vjp", "reads", "__wrapped__")
 
-    def __init__(self, forward: Callable, name: str | None = None):
+    def __init__(self, forward: Callable, name: str | None = None, reads: str = "inputs"):
+        if reads not in READS:
+            raise ValueError(f"reads must be one of {READS}, got {reads!r}")
         self.name = name or forward.__name__
         self.forward = forward
         self.vjp = None
+        self.reads = reads
         self.__wrapped__ = forward
         if self.name in PRIMITIVES:
             raise ValueError(f"a primitive named {self.name!r} is already registered")
@@ -126,7 +133,7 @@ class Primitive:
                 y.op, y.parents, y.params, y.saved = self, inputs, params, saved
                 y.module = modes.module_path
                 y.created_at = user_frame() if modes.anomaly else None
-                y.marks, y.locked = guard(inputs, out)
+                y.marks, y.locked = guard(inputs, out, self.reads)
                 break
         else:                                        # nothing to record: y is a leaf
             y.requires_grad = False
@@ -138,14 +145,15 @@ class Primitive:
         return y
 
 
-def primitive(forward: Callable | None = None, *, name: str | None = None):
+def primitive(forward: Callable | None = None, *, name: str | None = None, reads: str = "inputs"):
     """Decorator that registers a NumPy forward as a primitive; attach its VJP with `@op.defvjp`.
 
-    `@primitive(name="sum")` registers under a name that would shadow a Python builtin.
+    `@primitive(name="sum")` registers under a name that would shadow a Python builtin;
+    `@primitive(reads="shapes")` declares a VJP that reads no input's values (Primitive.reads).
     """
     if forward is None:
-        return lambda fn: Primitive(fn, name)
-    return Primitive(forward, name)
+        return lambda fn: Primitive(fn, name, reads)
+    return Primitive(forward, name, reads)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -8,18 +8,23 @@ forward and the backward pass. Three cheap guards make such changes loud:
 - Fingerprints, for raw writes into .data (numpy code the framework never sees). Leaves
   (parameters, inputs, constants) stay writable, because optimizers and loaders update them in
   place; so do small intermediate results. For a small array (up to CHECKSUM_BYTES) the node
-  keeps a CRC32 checksum of all its bytes, which catches any change. For a larger leaf, hashing
-  every byte would cost one pass per forward and per backward (2 ms for an 8 MB input), so the
-  node keeps the CRC32 of a fixed sample of SAMPLE_SIZE entries, evenly spread and including
-  the first and the last. That catches a raw write that changes the whole array or a long run
-  of it (x.data += 1, x.data[:] = new, an update by hand, a refilled buffer) and any write to a
-  sampled entry; it misses a raw write that changes only a few unsampled entries.
+  keeps a 64-bit hash of all its bytes, which misses a change with a chance of 2^-64. For a
+  larger leaf, hashing every byte would cost one pass per forward and per backward (2 ms for
+  an 8 MB input), so the node keeps the hash of a fixed sample of SAMPLE_SIZE entries, evenly
+  spread and including the first and the last. That catches a raw write that changes the
+  whole array or a long run of it (x.data += 1, x.data[:] = new, an update by hand, a refilled
+  buffer) and any write to a sampled entry; it misses a raw write that changes only a few
+  unsampled entries.
 - Locks. A large intermediate result (over CHECKSUM_BYTES) is made read-only while a node that
   saved it is alive, so a write into it fails at once. It becomes writable again when the last
   such node is freed by backward or collected. A view that an op returns into a locked buffer
   is locked with it. A lock cannot reach a numpy view taken earlier (`v = h.data[:10]` before
   h was saved): v stays writable. Such a view holds a reference to the array (its .base), so an
   array that something else refers to when it is first locked is checksummed as well.
+Values are guarded only where a VJP reads them; each primitive says whose (Primitive.reads).
+The inputs of x + y, and x in x * c with a constant c (only dx = dz * c is wanted), keep their
+version alone: a raw write into them cannot change the gradient. (If such an op returns a
+view, the ops that read the view rely on its guard: then all its inputs are guarded.)
 Backward checks every node before any VJP runs, so a change caught only by an earlier node's
 guard (a view of a leaf, an expand of a modified input) still stops it before it computes.
 
@@ -31,7 +36,6 @@ from __future__ import annotations
 import functools
 import sys
 import threading
-import zlib
 
 import numpy as np
 
@@ -49,21 +53,20 @@ def value_mark(t) -> int:
     array = t._data
     if array.nbytes > CHECKSUM_BYTES and t.op is None:
         return fingerprint(array)
-    try:
-        return zlib.crc32(array)                    # checksum(array), on the hot path
-    except ValueError:                              # not C-contiguous
-        return zlib.crc32(np.ascontiguousarray(array))
+    return hash(array.tobytes())                    # checksum(array), on the hot path
 
 
 def fingerprint(array: np.ndarray) -> int:
-    """The CRC32 of a fixed sample of the array's entries: SAMPLE_SIZE evenly spaced flat
+    """The checksum of a fixed sample of the array's entries: SAMPLE_SIZE evenly spaced flat
     indices, the first and the last among them."""
-    return zlib.crc32(array.flat[_sample(array.size)])         # .flat reads any strides, no copy
+    return hash(array.flat[_sample(array.size)].tobytes())     # .flat reads any strides
 
 
 def checksum(array: np.ndarray) -> int:
-    """CRC32 of all of the array's bytes."""
-    return zlib.crc32(np.ascontiguousarray(array))
+    """A 64-bit hash of all of the array's bytes, in C order (any strides). Python's hash of
+    bytes (SipHash): for a small array half the time of zlib.crc32, which also wants the
+    array contiguous."""
+    return hash(array.tobytes())
 
 
 @functools.lru_cache(maxsize=256)
@@ -134,25 +137,39 @@ class Locks:
             pass
 
 
-def guard(parents: tuple, out: np.ndarray | None) -> tuple[tuple, Locks | None]:
+def guard(parents: tuple, out: np.ndarray | None, reads: str = "inputs") -> tuple[tuple, Locks | None]:
     """The guards a node keeps for its parents: (version, fingerprint) per parent, flat, with
-    fingerprint None for a locked array, and the locks on the other arrays (counted, so that
-    nodes can share them), plus on `out` if it is a view into a locked one. Leaves and small
-    intermediates get a value_mark (a sampled fingerprint for a leaf over CHECKSUM_BYTES), large
-    intermediates are locked. A large array that something besides its tensor (and the op's own output) refers to
-    when first locked may have writable views: it is checksummed too."""
+    fingerprint None for a locked array or one whose values the VJP does not read, and the locks
+    on the other arrays (counted, so that nodes can share them), plus on `out` if it is a view
+    into a locked one. Leaves and small intermediates get a value_mark (a sampled fingerprint
+    for a leaf over CHECKSUM_BYTES), large intermediates are locked. A large array that
+    something besides its tensor (and the op's own output) refers to when first locked may have
+    writable views: it is checksummed too.
+
+    reads (the primitive's): whose values its VJP reads. "inputs": all of them; "shapes": none
+    (z = x + y: dx = dz); "others": each input's only for the other inputs' gradients (z = x*y:
+    dx = dz*y, dy = dz*x), so an input is unread when no other input requires grad. An unread
+    input keeps its version only: a raw write into it cannot change the gradient. Unless `out`
+    is an input's array or a view of one: the ops that read it read that input's values
+    through it, and rely on this node's guard of them."""
     marks, locked = [], None
+    if reads != "inputs" and (out is None or out.base is not None and _views_any(out, parents)):
+        reads = "inputs"                            # out views an input: guard them all
+    elif reads == "others":
+        wanting = 0                                 # the inputs that require grad
+        for p in parents:
+            wanting += p.requires_grad
     for p in parents:
         array = p._data
-        small = array.nbytes <= CHECKSUM_BYTES
-        if small:
-            try:
-                marks += p._version, zlib.crc32(array)    # value_mark(p), on the hot path
-                continue
-            except ValueError:                      # not C-contiguous
-                pass
-        if small or p.op is None:
-            marks += p._version, value_mark(p)
+        if reads != "inputs" and (reads == "shapes" or wanting == p.requires_grad) \
+                and array is not out:
+            marks += p._version, None               # values the VJP never reads
+            continue
+        if array.nbytes <= CHECKSUM_BYTES:
+            marks += p._version, hash(array.tobytes())    # value_mark(p), on the hot path
+            continue
+        if p.op is None:
+            marks += p._version, fingerprint(array)
             continue
         key = id(array)
         with _MUTEX:
@@ -184,6 +201,14 @@ def guard(parents: tuple, out: np.ndarray | None) -> tuple[tuple, Locks | None]:
     return tuple(marks), Locks(tuple(locked))
 
 
+def _views_any(view: np.ndarray, parents: tuple) -> bool:
+    """Whether the view's memory may overlap a parent's array (numpy compares their bounds)."""
+    for p in parents:
+        if np.may_share_memory(view, p._data):
+            return True
+    return False
+
+
 def check_versions(node) -> None:
     """Raise if a parent of `node` changed since the op ran: its VJP would read the new values.
 
@@ -198,12 +223,10 @@ def check_versions(node) -> None:
             if mark is None:
                 continue
             array = p._data
-            try:                                    # value_mark(p), on the hot path
-                if array.nbytes <= CHECKSUM_BYTES and zlib.crc32(array) == mark:
+            if array.nbytes <= CHECKSUM_BYTES:      # value_mark(p), on the hot path
+                if hash(array.tobytes()) == mark:
                     continue
-            except ValueError:                      # not C-contiguous
-                pass
-            if value_mark(p) == mark:
+            elif value_mark(p) == mark:
                 continue
             how = "its values were overwritten in place (a raw write into .data)"
         else:

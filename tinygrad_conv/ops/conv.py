@@ -16,7 +16,7 @@ from .reduce import sum_
 from .shape import dilate2d, flip, getitem, permute, reshape
 
 
-@primitive
+@primitive(reads="others")
 def conv2d(x, w, b=None, *, stride, padding, dilation, groups):
     """y[n,f,i,j] = sum_{c,a,b} pad(x)[n, c, i*sh + a*dh, j*sw + b*dw] * w[f, c, a, b] + b[f]
     (y = pad(x) ⋆ w + b; without b, no bias)

@@ -11,7 +11,7 @@ from ..kernels import select
 from .shape import permute, sum_to
 
 
-@primitive
+@primitive(reads="shapes")
 def add(x, y):
     """z = x + y"""
     return x + y
@@ -23,7 +23,7 @@ def add_vjp(dy, x, y):
             sum_to(dy, y.shape) if y.requires_grad else None)
 
 
-@primitive
+@primitive(reads="shapes")
 def sub(x, y):
     """z = x - y"""
     return x - y
@@ -35,7 +35,7 @@ def sub_vjp(dy, x, y):
             sum_to(neg(dy), y.shape) if y.requires_grad else None)
 
 
-@primitive
+@primitive(reads="others")
 def mul(x, y):
     """z = x * y"""
     return x * y
@@ -60,7 +60,7 @@ def div_vjp(dy, x, y):
             sum_to(neg(dy * x / (y * y)), y.shape) if y.requires_grad else None)
 
 
-@primitive
+@primitive(reads="shapes")
 def neg(x):
     """y = -x"""
     return -x
@@ -245,7 +245,7 @@ def absolute_vjp(dy, x):
     return dy * Tensor(slope)
 
 
-@primitive
+@primitive(reads="shapes")
 def cast(x, *, dtype):
     """y = x converted to `dtype`"""
     return x.astype(dtype)
@@ -256,7 +256,7 @@ def cast_vjp(dy, x, *, dtype):
     return cast(dy, dtype=x.dtype)
 
 
-@primitive
+@primitive(reads="others")
 def matmul(x, y):
     """z[..., i, k] = sum_j x[..., i, j] y[..., j, k]   (batch axes broadcast)
 

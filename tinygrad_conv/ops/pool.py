@@ -247,7 +247,7 @@ def window_sums(x: np.ndarray, kernel, stride, padding) -> np.ndarray:
     return window_sums_along(rows, 3, kernel[1], stride[1], padding[1])
 
 
-@primitive
+@primitive(reads="shapes")
 def avg_pool2d(x, *, kernel, stride, padding, count_include_pad=True, divisor_override=None):
     """y[n,c,i,j] = sum_{a,b} pad_0(x)[n, c, i*sh + a, j*sw + b] / divisor[i, j]
 

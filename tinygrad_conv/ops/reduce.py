@@ -12,7 +12,7 @@ def _kept_shape(shape, axis):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-@primitive(name="sum")
+@primitive(name="sum", reads="shapes")
 def sum_(x, *, axis=None, keepdims=False):
     """y = sum of x over `axis` (all axes if None).
 

@@ -76,7 +76,7 @@ def _is_basic(index) -> bool:
     return all(isinstance(i, (slice, int, type(None), type(Ellipsis))) for i in items)
 
 
-@primitive
+@primitive(reads="shapes")
 def scatter_add(x, *, index, shape):
     """y = zeros(shape); y[index] += x  (repeated indices accumulate).   x: shape[index] -> shape"""
     y = np.zeros(shape, dtype=x.dtype)
@@ -103,7 +103,7 @@ def flip_vjp(dy, x, *, dims):
     return flip(dy, dims=dims)
 
 
-@primitive
+@primitive(reads="shapes")
 def cat(*xs, axis):
     """y = [x0 | x1 | ...] joined along `axis`."""
     return np.concatenate(xs, axis=axis)
@@ -117,7 +117,7 @@ def cat_vjp(dy, *xs, axis):
     return tuple(getitem(dy, index=lead + (slice(int(a), int(b)),)) for a, b in zip(bounds, bounds[1:]))
 
 
-@primitive
+@primitive(reads="shapes")
 def pad(x, *, widths, value=0.0):
     """y = x with `value` around the last len(widths) axes, (before, after) each; negative crops.
 
@@ -133,7 +133,7 @@ def pad_vjp(dy, x, *, widths, value=0.0):
     return pad(dy, widths=tuple((-b, -a) for b, a in widths))
 
 
-@primitive
+@primitive(reads="shapes")
 def dilate2d(x, *, stride):
     """y[..., i*sh, j*sw] = x[..., i, j], zeros in between.   (..., H, W) -> (..., (H-1)sh+1, (W-1)sw+1)"""
     return dilate2d_kernel(x, stride)
@@ -145,7 +145,7 @@ def dilate2d_vjp(dy, x, *, stride):
     return getitem(dy, index=(Ellipsis, slice(None, None, stride[0]), slice(None, None, stride[1])))
 
 
-@primitive
+@primitive(reads="shapes")
 def setitem(x, value, *, index):
     """y = x with y[index] = value (value broadcast to the shape of x[index]): the out-of-place
     form of `x[index] = value`.   x: any shape, value: broadcastable to x[index] -> x's shape
