@@ -119,7 +119,13 @@ class Primitive:
         return self.forward.__doc__
 
     def __call__(self, *inputs: "Tensor", **params):
-        result = self.forward(*map(_DATA, inputs), **params)
+        arity = len(inputs)             # one and two inputs without unpacking a map (0.1-0.2 us)
+        if arity == 2:
+            result = self.forward(inputs[0]._data, inputs[1]._data, **params)
+        elif arity == 1:
+            result = self.forward(inputs[0]._data, **params)
+        else:
+            result = self.forward(*map(_DATA, inputs), **params)
         out, saved = result if type(result) is tuple else (result, None)
         if type(out) is not np.ndarray:
             out = np.asarray(out)                    # full reductions give numpy scalars
