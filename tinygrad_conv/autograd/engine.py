@@ -126,7 +126,10 @@ class Primitive:
             result = self.forward(inputs[0]._data, **params)
         else:
             result = self.forward(*map(_DATA, inputs), **params)
-        out, saved = result if type(result) is tuple else (result, None)
+        if type(result) is tuple:
+            out, saved = result
+        else:
+            out, saved = result, None
         if type(out) is not np.ndarray:
             out = np.asarray(out)                    # full reductions give numpy scalars
         y = Tensor.__new__(Tensor)
