@@ -5,9 +5,13 @@
    (f(t x) = t^k f(x)), then  sum_i <x_i, vjp_i(dy)> = k <f(x), dy>.  For a linear op (k = 1) this is
    the adjoint identity <op(x), dy> = <x, op^T(dy)>; conv2d is bilinear (k = 2 jointly in x and w,
    and k = 1 in each alone), max-pool and relu are piecewise linear (k = 1).
+Also: a primitive that says its VJP does not read some input's values (Primitive.reads) gives the
+same gradients when those values are overwritten after the forward.
 
 A meta-test fails when a primitive is registered without a case here.
 """
+import itertools
+
 import numpy as np
 import pytest
 
@@ -171,3 +175,40 @@ def test_conv2d_bias_gradient_is_a_recorded_sum():
     y = ops.conv2d(x, w, b, **CONV)
     db = vjp_of(y.node, Tensor(randn(*y.shape), requires_grad=True))[2]    # recorded: grad mode on
     assert db.node is not None and db.node.op.name == "sum"
+
+
+def _unread(op, requires):
+    """The inputs whose values op's VJP declares it does not read (Primitive.reads), given which
+    inputs require grad."""
+    if op.reads == "shapes":
+        return set(range(len(requires)))
+    if op.reads == "others":
+        return {i for i in range(len(requires)) if not any(r for j, r in enumerate(requires) if j != i)}
+    return set()
+
+
+@pytest.mark.parametrize("name", sorted(n for n in CASES if PRIMITIVES[n].reads != "inputs"))
+def test_a_vjp_reads_no_values_its_primitive_says_it_does_not(name):
+    """Primitive.reads is what lets the guards skip an input: with each unread input's values
+    overwritten after the forward, the VJP gives exactly the same gradients. Every combination
+    of which float inputs require grad is tried."""
+    op = PRIMITIVES[name]
+    floats = [i for i, a in enumerate(CASES[name][0]()) if np.issubdtype(a.dtype, np.floating)]
+    for wanted in itertools.product([False, True], repeat=len(floats)):
+        if not any(wanted):
+            continue
+        arrays, params = CASES[name][0](), CASES[name][1]
+        requires = [False] * len(arrays)
+        for i, w in zip(floats, wanted):
+            requires[i] = w
+        inputs = [Tensor(a, requires_grad=r) for a, r in zip(arrays, requires)]
+        y = op(*inputs, **params)
+        dy = Tensor(np.random.standard_normal(y.shape))
+        before = [None if g is None else g.data.copy() for g in vjp_of(y.node, dy)]
+        for i in _unread(op, requires):
+            inputs[i].data[...] = np.random.standard_normal(inputs[i].shape) * 7 + 3
+        after = vjp_of(y.node, dy)
+        for i, (b, a) in enumerate(zip(before, after)):
+            assert (b is None) == (a is None), (name, wanted, i)
+            if b is not None:
+                np.testing.assert_array_equal(a.data, b, err_msg=f"{name} {wanted} input {i}")
