@@ -53,7 +53,7 @@ def value_mark(t) -> int:
     array = t._data
     if array.nbytes > CHECKSUM_BYTES and t.op is None:
         return fingerprint(array)
-    return hash(array.tobytes())                    # checksum(array), on the hot path
+    return checksum(array)
 
 
 def fingerprint(array: np.ndarray) -> int:
@@ -153,8 +153,9 @@ def guard(parents: tuple, out: np.ndarray | None, reads: str = "inputs") -> tupl
     is an input's array or a view of one: the ops that read it read that input's values
     through it, and rely on this node's guard of them."""
     marks, locked = [], None
-    if reads != "inputs" and (out is None or out.base is not None and _views_any(out, parents)):
-        reads = "inputs"                            # out views an input: guard them all
+    if reads != "inputs" and (out is None or out.base is not None and any(
+            np.may_share_memory(out, p._data) for p in parents)):
+        reads = "inputs"                            # out may view an input: guard them all
     elif reads == "others":
         wanting = 0                                 # the inputs that require grad
         for p in parents:
@@ -199,14 +200,6 @@ def guard(parents: tuple, out: np.ndarray | None, reads: str = "inputs") -> tupl
             LOCK_COUNTS[id(out)] = LOCK_COUNTS.get(id(out), 0) + 1
         locked.append(out)
     return tuple(marks), Locks(tuple(locked))
-
-
-def _views_any(view: np.ndarray, parents: tuple) -> bool:
-    """Whether the view's memory may overlap a parent's array (numpy compares their bounds)."""
-    for p in parents:
-        if np.may_share_memory(view, p._data):
-            return True
-    return False
 
 
 def check_versions(node) -> None:
