@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 
 import tinygrad_conv as tc
 
-from tinygrad_conv import kernels
+from tinygrad_conv import kernels, ops
 from tinygrad_conv.kernels import (correlate2d, dilate2d, out_size, pad_nd,
                                    pool_out_size, window_view)
 
@@ -386,3 +386,60 @@ def test_select_reads_strided_and_reversed_views():
     condition = (rng.random((6, 16)) < 0.5)[:, ::2]                      # strided
     for a, b in ((x[:, ::-1], y), (x, y[::-1]), (x[::2].repeat(2, axis=0), y)):
         np.testing.assert_array_equal(kernels.select(condition, a, b), np.where(condition, a, b))
+
+
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 4), st.integers(1, 4),
+       st.integers(1, 4), st.integers(1, 9), st.integers(1, 9), st.data())
+@settings(max_examples=150, deadline=None)
+def test_weight_grad_per_image_matches_loops(N, C, F, KH, KW, H, W, data):
+    """dW by one product per image, over strides (with remainder rows the windows never reach),
+    dilations and paddings (negative ones crop), float64 and float32, dy contiguous or not."""
+    stride = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
+    dilation = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
+    padding = tuple((data.draw(st.integers(-1, 2)), data.draw(st.integers(-1, 2))) for _ in range(2))
+    OH = out_size(H, KH, stride[0], *padding[0], dilation[0])
+    OW = out_size(W, KW, stride[1], *padding[1], dilation[1])
+    if OH < 1 or OW < 1 or min(H + sum(padding[0]), W + sum(padding[1])) < 1:
+        return
+    dtype = data.draw(st.sampled_from([np.float32, np.float64]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31 - 1)))
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    w = rng.standard_normal((F, C, KH, KW))
+    dy = rng.standard_normal((N, F, OH, OW)).astype(dtype)
+    if data.draw(st.booleans()):                   # a transposed copy, as a VJP may hand it on
+        dy = np.ascontiguousarray(dy.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    dw = kernels.weight_grad_per_image(x, dy, w.shape, stride, padding, dilation)
+    expected = grads_by_loops(dy.astype(np.float64), x.astype(np.float64), w, stride, padding,
+                              dilation)[1]
+    assert dw.dtype == dtype and dw.shape == w.shape
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(dw, expected, rtol=tol, atol=tol * max(1.0, np.abs(expected).max()))
+
+
+def test_weight_grad_per_image_puts_nan_where_the_kernel_major_layout_does():
+    # both multiply exactly im2col's pairs: an Inf pixel reaches the taps whose windows read it
+    rng = np.random.default_rng(0)
+    x, dy = rng.standard_normal((2, 3, 7, 7)), rng.standard_normal((2, 4, 4, 4))
+    x[1, 2, 6, 0], dy[0, 1, 0, 0] = np.inf, np.nan
+    args = ((2, 2), ((1, 1), (1, 1)), (1, 1))
+    with np.errstate(invalid="ignore"):
+        dw = kernels.weight_grad_per_image(x, dy, (4, 3, 3, 3), *args)
+        expected = correlate2d(x.transpose(1, 0, 2, 3), dy.transpose(1, 0, 2, 3), (1, 1),
+                               ((1, 1), (1, 1)), (2, 2)).transpose(1, 0, 2, 3)
+    np.testing.assert_array_equal(np.isnan(dw), np.isnan(expected))
+    np.testing.assert_array_equal(np.isinf(dw), np.isinf(expected))
+    assert np.isnan(dw).any() and not np.isnan(dw).all()
+
+
+def test_conv2d_takes_the_per_image_weight_grad_for_few_weights_only(monkeypatch):
+    from tinygrad_conv import compiled, functional as F
+    calls = []
+    monkeypatch.setattr(compiled, "ENABLED", False)
+    monkeypatch.setattr(ops.conv, "weight_grad_per_image",
+                        lambda *a, _f=kernels.weight_grad_per_image: calls.append(a[2]) or _f(*a))
+    for C, k, groups in ((1, 5, 1), (3, 3, 1), (7, 3, 1), (4, 3, 2)):   # 25, 27, 63, 18 (grouped)
+        w = tc.randn(4, C // groups, k, k, requires_grad=True)
+        F.conv2d(tc.randn(2, C, 9, 9), w, groups=groups).sum().backward()
+    for C in (8, 16):                                                     # 72, 144 weights
+        F.conv2d(tc.randn(2, C, 9, 9), tc.randn(4, C, 3, 3, requires_grad=True)).sum().backward()
+    assert calls == [(4, 1, 5, 5), (4, 3, 3, 3), (4, 7, 3, 3)]

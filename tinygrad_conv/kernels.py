@@ -139,7 +139,8 @@ def correlate2d(x: np.ndarray, w: np.ndarray, stride: Pair = (1, 1), padding=NO_
       then every tap's product is added into y at its offset. X_col would copy C/G values per
       tap and pixel; Z holds only F/G, and no zero of the padding gets multiplied.
     - kernel-major, when the kernel is larger than the output (dW): X_col gets one row per output
-      pixel and the long sum over the kernel is accumulated over slabs of its channels.
+      pixel and the long sum over the kernel is accumulated over slabs of its channels. (A
+      filter with few weights gets its dW from weight_grad_per_image instead.)
     loops(name, *dtypes), if given, finds compiled twins of the shifted adds (ops/conv.py passes
     compiled.kernels_for, which finds them when the [fast] extra is on); without it the adds are
     NumPy's.
@@ -335,6 +336,39 @@ def _spread_rows(w: np.ndarray, pitch: int) -> np.ndarray:
     spread = np.zeros((F, C, K), dtype=w.dtype)
     as_strided(spread, w.shape, (C * K * item, K * item, pitch * item, item))[...] = w
     return spread
+
+
+def weight_grad_per_image(x: np.ndarray, dy: np.ndarray, w_shape: tuple, stride: Pair,
+                          padding, dilation: Pair) -> np.ndarray:
+    """dW[f, c, a, b] = sum_{n, i, j} dy[n, f, i, j] pad(x)[n, c, i*sh + a*dh, j*sw + b*dw]
+    (dW = X ⋆ dY, one group), as dW_row = sum_n dY[n] @ X_col[n]^T
+
+    x: (N, C, H, W), dy: (N, F, OH, OW) -> dw: w_shape (F, C, KH, KW). X_col[n] is image n's
+    im2col matrix, (C*KH*KW, OH*OW), the forward's; dW_row is dW as (F, C*KH*KW). For a filter
+    with few weights (a first layer: C = 1 or 3) the product per image is short and wide, and
+    this beats correlate2d's kernel-major layout, whose long sum over the batch runs as a thin
+    product. Rows past the last window are never read. It multiplies exactly the pairs that
+    im2col does, padding zeros included, so Inf and NaN land where they do in PyTorch.
+    """
+    x = pad_nd(x, padding)
+    N, C = x.shape[:2]
+    (F, _, KH, KW), (OH, OW) = w_shape, dy.shape[2:]
+    (sh, sw), (dh, dw_) = stride, dilation
+    R, P = C * KH * KW, OH * OW
+    sN, sC, sH, sW = x.strides
+    # patches[n, c, a, b, i, j] = pad(x)[n, c, i*sh + a*dh, j*sw + b*dw]
+    patches = as_strided(x, (N, C, KH, KW, OH, OW), (sN, sC, dh * sH, dw_ * sW, sh * sH, sw * sW),
+                         writeable=False)
+    dy_rows = dy.reshape(N, F, P)
+    dw = np.zeros((F, R), dtype=np.result_type(x, dy))
+    slab = max(1, SLAB_BYTES // max(1, R * P * x.itemsize))
+    for n0 in range(0, N, slab):
+        n1 = min(N, n0 + slab)
+        x_col = patches[n0:n1].reshape(n1 - n0, R, P)                 # the copy
+        for n in range(n1 - n0):
+            dw += dy_rows[n0 + n] @ x_col[n].T
+        del x_col                              # one slab alive at a time
+    return dw.reshape(w_shape)
 
 
 def correlate2d_transposed(dy: np.ndarray, w: np.ndarray, x_shape: tuple, stride: Pair,
