@@ -37,6 +37,9 @@ def browser(tmp_path_factory):
                               options=options)
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                            {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
+    # with a profile directory of its own, headless Chromium (150 and later) opens its window
+    # without the focus, which a person's browser window has: give it the focus, as a click would
+    driver.execute_cdp_cmd("Page.bringToFront", {})
     yield driver
     driver.quit()
 

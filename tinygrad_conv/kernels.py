@@ -344,10 +344,11 @@ def weight_grad_per_image(x: np.ndarray, dy: np.ndarray, w_shape: tuple, stride:
     (dW = X ⋆ dY, one group), as dW_row = sum_n dY[n] @ X_col[n]^T
 
     x: (N, C, H, W), dy: (N, F, OH, OW) -> dw: w_shape (F, C, KH, KW). X_col[n] is image n's
-    im2col matrix, (C*KH*KW, OH*OW), the forward's; dW_row is dW as (F, C*KH*KW). For a filter
-    with few weights (a first layer: C = 1 or 3) the product per image is short and wide, and
-    this beats correlate2d's kernel-major layout, whose long sum over the batch runs as a thin
-    product. Rows past the last window are never read. It multiplies exactly the pairs that
+    im2col matrix, (C*KH*KW, OH*OW), the forward's; dW_row is dW as (F, C*KH*KW). The products
+    of a slab of images run as one stacked matmul, summed over the images. For a filter with
+    few weights (a first layer with C = 1 or 3, a 1x1 conv over few channels) the product per
+    image is short and wide, and this beats correlate2d's kernel-major layout, whose long sum
+    over the batch runs as a thin product. Rows past the last window are never read. It multiplies exactly the pairs that
     im2col does, padding zeros included, so Inf and NaN land where they do in PyTorch.
     """
     x = pad_nd(x, padding)
@@ -361,12 +362,11 @@ def weight_grad_per_image(x: np.ndarray, dy: np.ndarray, w_shape: tuple, stride:
                          writeable=False)
     dy_rows = dy.reshape(N, F, P)
     dw = np.zeros((F, R), dtype=np.result_type(x, dy))
-    slab = max(1, SLAB_BYTES // max(1, R * P * x.itemsize))
+    slab = max(1, SLAB_BYTES // max(1, (R * P + F * R) * x.itemsize))   # X_col and products
     for n0 in range(0, N, slab):
         n1 = min(N, n0 + slab)
         x_col = patches[n0:n1].reshape(n1 - n0, R, P)                 # the copy
-        for n in range(n1 - n0):
-            dw += dy_rows[n0 + n] @ x_col[n].T
+        dw += np.matmul(dy_rows[n0:n1], x_col.transpose(0, 2, 1)).sum(axis=0)
         del x_col                              # one slab alive at a time
     return dw.reshape(w_shape)
 

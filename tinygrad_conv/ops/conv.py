@@ -63,7 +63,7 @@ SMALL_FILTER = 150
 # per image (kernels.weight_grad_per_image) instead of the kernel-major layout. Measured, in
 # turns: 64,1,28,28 -> 6 k5 (25 entries) 2.81 -> 1.24 ms; 32,3,32,32 -> 32 k3 (27) 4.01 -> 1.59;
 # 32,6,16,16 -> 16 k3 (54) 0.92 -> 0.66; but 32,3,32,32 -> 16 k5 (75) 4.15 -> 4.06 and
-# 64,6,14,14 -> 16 k5 (150) 1.77 -> 2.36.
+# 64,6,14,14 -> 16 k5 (150) 1.77 -> 2.36; a 1x1 conv 32,32,16,16 -> 64 (32) 1.14 -> 0.52-0.71.
 FEW_WEIGHTS = 64
 
 
