@@ -348,18 +348,15 @@ def weight_grad_per_image(x: np.ndarray, dy: np.ndarray, w_shape: tuple, stride:
     of a slab of images run as one stacked matmul, summed over the images. For a filter with
     few weights (a first layer with C = 1 or 3, a 1x1 conv over few channels) the product per
     image is short and wide, and this beats correlate2d's kernel-major layout, whose long sum
-    over the batch runs as a thin product. Rows past the last window are never read. It multiplies exactly the pairs that
-    im2col does, padding zeros included, so Inf and NaN land where they do in PyTorch.
+    over the batch runs as a thin product. The windows are those of dY's grid, so rows past the
+    last window are never read. It multiplies exactly the pairs that im2col does, padding zeros
+    included, so Inf and NaN land where they do in PyTorch.
     """
-    x = pad_nd(x, padding)
-    N, C = x.shape[:2]
-    (F, _, KH, KW), (OH, OW) = w_shape, dy.shape[2:]
-    (sh, sw), (dh, dw_) = stride, dilation
-    R, P = C * KH * KW, OH * OW
-    sN, sC, sH, sW = x.strides
+    N, C, KH, KW = dy.shape[0], w_shape[1], w_shape[2], w_shape[3]
+    F, R, P = w_shape[0], C * KH * KW, dy.shape[2] * dy.shape[3]
     # patches[n, c, a, b, i, j] = pad(x)[n, c, i*sh + a*dh, j*sw + b*dw]
-    patches = as_strided(x, (N, C, KH, KW, OH, OW), (sN, sC, dh * sH, dw_ * sW, sh * sH, sw * sW),
-                         writeable=False)
+    patches = window_view(pad_nd(x, padding), (KH, KW), stride, dilation)
+    patches = patches.transpose(0, 1, 4, 5, 2, 3)
     dy_rows = dy.reshape(N, F, P)
     dw = np.zeros((F, R), dtype=np.result_type(x, dy))
     slab = max(1, SLAB_BYTES // max(1, (R * P + F * R) * x.itemsize))   # X_col and products
