@@ -269,16 +269,20 @@ def test_compiled_weight_grad_matches_the_numpy_layout(N, C, F_, KH, KW, H, W, d
     np.testing.assert_allclose(dw, expected, rtol=tol, atol=tol * np.abs(expected).max())
 
 
-def test_conv2d_takes_the_compiled_weight_grad_for_small_filters_only(monkeypatch):
+def test_conv2d_takes_the_compiled_weight_grad_for_small_weights_only(monkeypatch):
     calls = []
     monkeypatch.setattr(compiled, "ENABLED", True)
     monkeypatch.setattr(fast, "weight_grad", lambda *a, _f=fast.weight_grad: calls.append(a[2])
                         or _f(*a))
-    for C, stride in ((6, 1), (32, 1), (6, 2)):        # 150 weights per filter; 288; strided
-        W = tc.randn(4, C, 5, 5, requires_grad=True) if C == 6 else tc.randn(4, C, 3, 3,
-                                                                             requires_grad=True)
+    # (F, C, K, stride): F*C*K*K entries, at most 32 filters, K > 1, stride 1
+    for F_, C, K, stride in ((4, 6, 5, 1), (32, 8, 3, 1),      # 600 and 2,304 entries: compiled
+                             (16, 32, 3, 1),                   # 4,608 entries
+                             (64, 3, 3, 1),                    # 1,728 entries in 64 filters
+                             (8, 16, 1, 1),                    # 1x1: no X_col to copy
+                             (4, 6, 5, 2)):                    # strided
+        W = tc.randn(F_, C, K, K, requires_grad=True)
         F.conv2d(tc.randn(2, C, 12, 12), W, stride=stride).sum().backward()
-    assert calls == [(4, 6, 5, 5)]
+    assert calls == [(4, 6, 5, 5), (32, 8, 3, 3)]
 
 
 def test_numba_is_imported_only_when_a_compiled_kernel_runs():

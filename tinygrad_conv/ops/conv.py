@@ -53,12 +53,15 @@ def conv2d_vjp(dy, x, w, b=None, *, stride, padding, dilation, groups):
     return (dx, dw) if b is None else (dx, dw, db)
 
 
-# With the compiled kernels, a weight of at most this many entries per filter (C*KH*KW) gets its
-# dW from a direct loop: NumPy's layout (an X_col copy of 5 MB for LeNet's convs, then a thin
-# product) is slower there, and BLAS faster above. Measured: 64,1,28,28 -> 6 k5 (25 entries)
-# 1.5 -> 0.4 ms; 64,6,14,14 -> 16 k5 (150) 1.2 -> 1.0; 32,3,32,32 -> 32 k3 (27) 2.2 -> 1.5;
-# 32,32,32,32 -> 32 k3 (288) 10.8 -> 14.6.
-SMALL_FILTER = 150
+# With the compiled kernels, a weight of at most this many entries (F*C*KH*KW), in at most
+# COMPILED_FILTERS filters larger than 1x1, gets its dW from a direct loop, which runs at about 30
+# GFMA/s whatever the shape; NumPy's products gain on it as the weight matrix grows, and a 1x1
+# conv needs no X_col copy at all. Measured in turns (ms, compiled / one product per image /
+# kernel-major): 64,1,28,28 -> 6 k5 0.24 / 0.73 / 0.87; 64,6,14,14 -> 16 k5 (2,400 entries)
+# 0.56 / 0.75 / 0.58; 32,3,32,32 -> 32 k3 0.92 / 1.36 / 1.40; 32,32,16,16 -> 8 k3 0.64 / 1.24 /
+# 0.89; but 32,3,32,32 -> 64 k3 (1,728 entries in 64 filters) 4.08 / 2.59 / 3.72, 32,16,16,16 ->
+# 32 k3 (4,608) 1.18 / 0.89 / 0.83 and the 1x1 32,32,16,16 -> 64 0.56 / 0.27 / 0.47.
+COMPILED_WEIGHTS, COMPILED_FILTERS = 2400, 32
 # With NumPy alone, a weight of at most this many entries per filter gets its dW by one product
 # per image (kernels.weight_grad_per_image) instead of the kernel-major layout. Measured, in
 # turns: 64,1,28,28 -> 6 k5 (25 entries) 2.81 -> 1.24 ms; 32,3,32,32 -> 32 k3 (27) 4.01 -> 1.59;
@@ -84,8 +87,9 @@ def _conv2d_grads(dy, x, w, *, stride, padding, dilation, groups):
                            groups=groups) if x.requires_grad else None
     if not w.requires_grad:
         return dx, None
-    if groups == 1 and not is_grad_enabled():       # few weights per filter:
-        if (stride == dilation == (1, 1) and Cg * KH * KW <= SMALL_FILTER
+    if groups == 1 and not is_grad_enabled():       # few weights:
+        if (stride == dilation == (1, 1) and KH * KW > 1 and F <= COMPILED_FILTERS
+                and F * Cg * KH * KW <= COMPILED_WEIGHTS
                 and compiled.kernels_for("conv", x.dtype, dy.dtype)):
             from ..compiled.conv import weight_grad   # a direct loop
             if (dw := weight_grad(dy.data, x.data, w.shape, padding)) is not None:
