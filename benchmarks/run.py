@@ -391,6 +391,18 @@ def sgemm_gflops(repeats: int, threads: int | None = None) -> float:
     return 2 * n ** 3 / seconds / 1e9
 
 
+def blas_floor(rows, gflops: float) -> str:
+    """What the matrix products of forward + dX + dW alone would take at NumPy's sgemm rate on
+    the 1024^3 product (gflops), against PyTorch's time for the whole row: a lower bound for any
+    layout that hands a conv's multiply-adds to NumPy's BLAS, as long as BLAS runs no faster on
+    the conv's smaller products than on that one (copies and adds not counted).
+    rows: (case, flops, PyTorch's seconds) of the ungrouped conv rows."""
+    cells = [f"{case.removeprefix('conv2d ')} {flops / gflops / 1e6:.2f} ms = "
+             f"{flops / gflops / 1e9 / theirs:.2f}" for case, flops, theirs in rows]
+    return ("the products alone at that sgemm rate, as a share of PyTorch's time for the row "
+            "(ours can be no faster with NumPy's BLAS): " + "; ".join(cells))
+
+
 def kernel_path() -> str:
     """Which kernels ran: NumPy's alone, or with the compiled ones of tinygrad_conv[fast]."""
     from tinygrad_conv import compiled
@@ -444,7 +456,7 @@ def main(args=ARGS) -> None:
           f"--threads {args.threads}; medians of {repeats} runs; kernels: {kernel_path()}",
           flush=True)
 
-    ratios, seed_speedups, rates = [], [], []
+    ratios, seed_speedups, rates, products = [], [], [], []
     for shape, F_, k, stride, padding, groups in CONV_ROWS:
         case = (f"conv2d {','.join(map(str, shape))} -> {F_}, k{k} s{stride} p{padding}"
                 + (f" g{groups}" if groups > 1 else ""))
@@ -455,6 +467,8 @@ def main(args=ARGS) -> None:
         seed_speedups.append(t["seed"].median / t["ours"].median)
         if "torch" in t:
             ratios.append(t["ours"].median / t["torch"].median)
+            if groups == 1:
+                products.append((case, flops, t["torch"].median))
     for kind, case in (("max", f"max_pool2d 2x2 s2 on {','.join(map(str, POOL_SHAPE))}"),
                        ("avg", f"avg_pool2d 3x3 s2 p1 on {','.join(map(str, POOL_SHAPE))}")):
         t = time_turns(pool_candidates(kind, rng), repeats)
@@ -499,6 +513,8 @@ def main(args=ARGS) -> None:
     print(f"sgemm peak (NumPy float32 1024^3): {one:.0f} GFLOP/s on 1 thread, {every:.0f} on "
           f"{args.threads}; our conv rows reach {min(rates):.0f}-{max(rates):.0f} GFLOP/s "
           f"({min(rates) / every:.0%}-{max(rates) / every:.0%} of it)")
+    if products:
+        print(blas_floor(products, every))
     memory = lenet_memory(steps=50 if args.quick else 1000)
     mb = 1 / 2 ** 20
     print(f"LeNet-5 step memory: peak {memory['peak'] * mb:.2f} MB of NumPy arrays, lower bound "
