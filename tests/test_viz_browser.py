@@ -92,6 +92,16 @@ def current_of(frame) -> list[str]:
     return [line.split()[0] for line in frame.source.splitlines() if "class=current" in line]
 
 
+def players(driver, count: int) -> list:
+    """The page's player iframes, once all `count` of them are in the document."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    find = lambda d: d.find_elements(By.CSS_SELECTOR, "iframe.tinygrad-conv-player")
+    WebDriverWait(driver, 20).until(lambda d: len(find(d)) == count)
+    return find(driver)
+
+
 def in_frame(driver, iframe):
     driver.switch_to.default_content()
     driver.switch_to.frame(iframe)
@@ -230,7 +240,7 @@ def test_two_players_on_one_page_step_independently(browser, block_frames, lenet
     from selenium.webdriver.common.keys import Keys
 
     browser.get(notebook_page(tmp_path / "notebook.html", block_frames, lenet_frames))
-    first, second = browser.find_elements(By.CSS_SELECTOR, "iframe.tinygrad-conv-player")
+    first, second = players(browser, 2)
     for iframe in (first, second):
         in_frame(browser, iframe)
         assert state(browser)["visible"] == ["step0"] and not state(browser)["focused"]
@@ -257,7 +267,7 @@ def test_typing_in_a_cell_goes_to_the_cell_not_to_a_player(browser, block_frames
     from selenium.webdriver.common.keys import Keys
 
     browser.get(notebook_page(tmp_path / "notebook.html", block_frames, lenet_frames))
-    iframes = browser.find_elements(By.CSS_SELECTOR, "iframe.tinygrad-conv-player")
+    iframes = players(browser, 2)
     in_frame(browser, iframes[0])
     focus_player(browser)                                     # used a player, then back to the cell
     browser.switch_to.default_content()
