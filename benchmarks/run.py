@@ -452,6 +452,13 @@ def main(args=ARGS) -> None:
         print(f"warning: the machine is busy (load average {load:.1f}): with the cores shared, "
               f"multithreaded BLAS and PyTorch slow down erratically; compare runs made at rest",
               flush=True)
+    if forced := {v: os.environ[v] for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+                  if v in os.environ}:
+        print("warning: " + ", ".join(f"{v}={value}" for v, value in forced.items())
+              + (" are" if len(forced) > 1 else " is") + " set, so "
+              "NumPy's BLAS runs the kernels it names, not those OpenBLAS would pick for this "
+              "processor; unset them for this command alone to measure a default install",
+              flush=True)
     print(f"command: python benchmarks/run.py{' --quick' if args.quick else ''} "
           f"--threads {args.threads}; medians of {repeats} runs; kernels: {kernel_path()}",
           flush=True)
