@@ -276,6 +276,7 @@ def test_conv2d_takes_the_compiled_weight_grad_for_small_weights_only(monkeypatc
                         or _f(*a))
     # (F, C, K, stride): F*C*K*K entries, at most 32 filters, K > 1, stride 1
     for F_, C, K, stride in ((4, 6, 5, 1), (32, 8, 3, 1),      # 600 and 2,304 entries: compiled
+                             (32, 3, 3, 1),                    # 27 per filter in 32: per image
                              (16, 32, 3, 1),                   # 4,608 entries
                              (64, 3, 3, 1),                    # 1,728 entries in 64 filters
                              (8, 16, 1, 1),                    # 1x1: no X_col to copy

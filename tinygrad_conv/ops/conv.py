@@ -53,21 +53,19 @@ def conv2d_vjp(dy, x, w, b=None, *, stride, padding, dilation, groups):
     return (dx, dw) if b is None else (dx, dw, db)
 
 
-# With the compiled kernels, a weight of at most this many entries (F*C*KH*KW), in at most
-# COMPILED_FILTERS filters larger than 1x1, gets its dW from a direct loop, which runs at about 30
-# GFMA/s whatever the shape; NumPy's products gain on it as the weight matrix grows, and a 1x1
-# conv needs no X_col copy at all. Measured in turns (ms, compiled / one product per image /
-# kernel-major): 64,1,28,28 -> 6 k5 0.24 / 0.73 / 0.87; 64,6,14,14 -> 16 k5 (2,400 entries)
-# 0.56 / 0.75 / 0.58; 32,3,32,32 -> 32 k3 0.92 / 1.36 / 1.40; 32,32,16,16 -> 8 k3 0.64 / 1.24 /
-# 0.89; but 32,3,32,32 -> 64 k3 (1,728 entries in 64 filters) 4.08 / 2.59 / 3.72, 32,16,16,16 ->
-# 32 k3 (4,608) 1.18 / 0.89 / 0.83 and the 1x1 32,32,16,16 -> 64 0.56 / 0.27 / 0.47.
+# With NumPy alone, a weight of at most FEW_WEIGHTS entries per filter (C*KH*KW) gets its dW by
+# one product per image (kernels.weight_grad_per_image) instead of the kernel-major layout.
+# With the compiled kernels, a weight of at most COMPILED_WEIGHTS entries (F*C*KH*KW) in at most
+# COMPILED_FILTERS filters larger than 1x1 gets it from a direct loop (compiled.conv.weight_grad),
+# which runs at about 30 GFMA/s whatever the shape, unless the product per image applies and has
+# at least TALL_PRODUCT rows (filters): BLAS is fast on those. Measured in turns, NumPy's default
+# OpenBLAS kernels (ms, compiled / one product per image / kernel-major): 64,1,28,28 -> 6 k5
+# 0.24 / 0.40 / 1.09; 64,6,14,14 -> 16 k5 (150 per filter, 2,400 in all) 0.55 / 0.93 / 0.74;
+# 32,32,16,16 -> 8 k3 0.72 / 2.35 / 1.85; 32,8,16,16 -> 32 k3 (72) 0.62 / 0.94 / 0.79; but
+# 32,3,32,32 -> 32 k3 0.79 / 0.59 / 1.59, 64,1,28,28 -> 32 k3 0.59 / 0.36 / 1.51, the 1x1
+# 32,32,16,16 -> 64 0.90 / 0.32 / 0.52, and 32,16,16,16 -> 32 k3 (4,608 in all) 1.18 / 0.97 / 1.01.
+FEW_WEIGHTS, TALL_PRODUCT = 64, 32
 COMPILED_WEIGHTS, COMPILED_FILTERS = 2400, 32
-# With NumPy alone, a weight of at most this many entries per filter gets its dW by one product
-# per image (kernels.weight_grad_per_image) instead of the kernel-major layout. Measured, in
-# turns: 64,1,28,28 -> 6 k5 (25 entries) 2.81 -> 1.24 ms; 32,3,32,32 -> 32 k3 (27) 4.01 -> 1.59;
-# 32,6,16,16 -> 16 k3 (54) 0.92 -> 0.66; but 32,3,32,32 -> 16 k5 (75) 4.15 -> 4.06 and
-# 64,6,14,14 -> 16 k5 (150) 1.77 -> 2.36; a 1x1 conv 32,32,16,16 -> 64 (32) 1.14 -> 0.52-0.71.
-FEW_WEIGHTS = 64
 
 
 def _conv2d_grads(dy, x, w, *, stride, padding, dilation, groups):
@@ -88,13 +86,15 @@ def _conv2d_grads(dy, x, w, *, stride, padding, dilation, groups):
     if not w.requires_grad:
         return dx, None
     if groups == 1 and not is_grad_enabled():       # few weights:
-        if (stride == dilation == (1, 1) and KH * KW > 1 and F <= COMPILED_FILTERS
-                and F * Cg * KH * KW <= COMPILED_WEIGHTS
+        few = Cg * KH * KW <= FEW_WEIGHTS            # one product per image applies
+        tall = few and F >= TALL_PRODUCT             # ... and BLAS is fast on it
+        if (not tall and stride == dilation == (1, 1) and KH * KW > 1
+                and F <= COMPILED_FILTERS and F * Cg * KH * KW <= COMPILED_WEIGHTS
                 and compiled.kernels_for("conv", x.dtype, dy.dtype)):
             from ..compiled.conv import weight_grad   # a direct loop
             if (dw := weight_grad(dy.data, x.data, w.shape, padding)) is not None:
                 return dx, Tensor(dw)
-        if Cg * KH * KW <= FEW_WEIGHTS:              # or one product per image
+        if few:                                      # or one product per image
             return dx, Tensor(weight_grad_per_image(x.data, dy.data, w.shape, stride, padding,
                                                     dilation))
     # dW = X ⋆ dY: correlate the padded input with dY. Batch plays the role of channels
