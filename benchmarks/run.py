@@ -397,8 +397,9 @@ def blas_floor(rows, gflops: float) -> str:
     layout that hands a conv's multiply-adds to NumPy's BLAS, as long as BLAS runs no faster on
     the conv's smaller products than on that one (copies and adds not counted).
     rows: (case, flops, PyTorch's seconds) of the ungrouped conv rows."""
-    cells = [f"{case.removeprefix('conv2d ')} {flops / gflops / 1e6:.2f} ms = "
-             f"{flops / gflops / 1e9 / theirs:.2f}" for case, flops, theirs in rows]
+    seconds = [(case.removeprefix("conv2d "), flops / (gflops * 1e9), theirs)
+               for case, flops, theirs in rows]
+    cells = [f"{case} {alone * 1e3:.2f} ms = {alone / theirs:.2f}" for case, alone, theirs in seconds]
     return ("the products alone at that sgemm rate, as a share of PyTorch's time for the row "
             "(ours can be no faster with NumPy's BLAS): " + "; ".join(cells))
 

@@ -54,9 +54,9 @@ def conv2d_vjp(dy, x, w, b=None, *, stride, padding, dilation, groups):
 
 
 # With NumPy alone, a weight of at most FEW_WEIGHTS entries per filter (C*KH*KW) gets its dW by
-# one product per image (kernels.weight_grad_per_image) instead of the kernel-major layout (above
-# it the kernel-major layout wins: 72 and 150 entries per filter, below, 0.94 / 0.79 and 0.93 /
-# 0.74 ms).
+# one product per image (kernels.weight_grad_per_image) instead of the kernel-major layout, which
+# wins above it (per image / kernel-major at 72 and 150 entries per filter, in the measurements
+# below: 0.94 / 0.79 and 0.93 / 0.74 ms).
 # With the compiled kernels, a weight of at most COMPILED_WEIGHTS entries (F*C*KH*KW) in at most
 # COMPILED_FILTERS filters larger than 1x1 gets it from a direct loop (compiled.conv.weight_grad),
 # which runs at about 30 GFMA/s whatever the shape, unless the product per image applies and has
