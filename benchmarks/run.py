@@ -399,7 +399,8 @@ def blas_floor(rows, gflops: float) -> str:
     rows: (case, flops, PyTorch's seconds) of the ungrouped conv rows."""
     seconds = [(case.removeprefix("conv2d "), flops / (gflops * 1e9), theirs)
                for case, flops, theirs in rows]
-    cells = [f"{case} {alone * 1e3:.2f} ms = {alone / theirs:.2f}" for case, alone, theirs in seconds]
+    cells = [f"{case} {alone * 1e3:.2f} ms = {alone / theirs:.2f}"
+             for case, alone, theirs in seconds]
     return ("the products alone at that sgemm rate, as a share of PyTorch's time for the row "
             "(ours can be no faster with NumPy's BLAS): " + "; ".join(cells))
 
